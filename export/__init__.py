@@ -1,0 +1,1 @@
+"""Export side: Keras weights -> models/mnist.onnx, with proof of equality (needs TensorFlow)."""

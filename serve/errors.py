@@ -1,0 +1,37 @@
+"""Every error is JSON {"error": "..."} with the right status, never an HTML traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from serve.preprocess import PreprocessError
+
+
+def error_response(message: str, status: int):
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(PreprocessError)
+    def bad_image(error: PreprocessError):
+        return error_response(str(error), error.status)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return error_response(f"the upload is larger than the limit of {limit:,} bytes", 413)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        response = error_response(error.description or error.name, error.code or 500)
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        return error_response("internal error", 500)

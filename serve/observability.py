@@ -1,0 +1,82 @@
+"""One JSON access-log line per request, and Prometheus metrics at /metrics.
+
+With several gunicorn workers each process counts for itself; prometheus_client's
+multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by serve/gunicorn_conf.py) adds them up
+when /metrics is scraped, whichever worker answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
+                               Histogram, generate_latest, multiprocess)
+
+REQUESTS = Counter("digit_http_requests_total", "HTTP requests by endpoint and status",
+                   ["endpoint", "method", "status"])
+LATENCY = Histogram("digit_http_request_seconds", "Request latency by endpoint", ["endpoint"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+PREDICTIONS = Counter("digit_predictions_total", "Predictions by predicted digit", ["digit"])
+
+access_log = logging.getLogger("serve.access")
+
+
+def configure_logging(level: str) -> None:
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.propagate = False
+    access_log.setLevel(level)
+
+
+def metrics_registry():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def register(app: Flask) -> None:
+    configure_logging(app.config["LOG_LEVEL"])
+
+    @app.before_request
+    def start_timer():
+        g.started = time.perf_counter()
+        # Keep a caller's id (from a load balancer) so logs can be joined across hops.
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+
+    @app.after_request
+    def record(response):
+        latency = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        digit = request.environ.get("serve.digit")
+        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        LATENCY.labels(endpoint).observe(latency)
+        if digit is not None:
+            PREDICTIONS.labels(str(digit)).inc()
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        access_log.info(json.dumps({
+            "ts": round(time.time(), 3), "request_id": g.get("request_id"),
+            "method": request.method, "path": request.path, "status": response.status_code,
+            "latency_ms": round(latency * 1000, 2), "digit": digit,
+            "remote": request.remote_addr}))
+        return response
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(metrics_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+# The page loads only its own files (no CDN), so the policy can be strict: no inline script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")

@@ -1,0 +1,28 @@
+"""Turn the model's ten probabilities into the answer people read."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DECIMALS = 6
+
+
+def postprocess(probs) -> dict:
+    """(10,) or (1, 10) probabilities -> {digit, prob, probs, top3} with plain floats.
+
+    Rounded Python floats keep the JSON free of float32 noise (0.9950000047683716); the
+    ten are renormalised after rounding so they still sum to 1 within rounding.
+    """
+    p = np.asarray(probs, dtype=np.float64).reshape(-1)
+    if p.shape != (10,):
+        raise ValueError(f"expected 10 probabilities, got shape {np.shape(probs)}")
+    p = p / p.sum()
+    rounded = [round(float(v), DECIMALS) for v in p]
+    order = np.argsort(-p, kind="stable")
+    digit = int(order[0])
+    return {
+        "digit": digit,
+        "prob": rounded[digit],
+        "probs": rounded,
+        "top3": [{"digit": int(d), "prob": rounded[int(d)]} for d in order[:3]],
+    }

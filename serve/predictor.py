@@ -1,0 +1,46 @@
+"""The one object that owns the onnxruntime session.
+
+Created per worker process, after gunicorn forks (an ORT session does not survive a
+fork), with one intra-op thread by default: several workers each using every core would
+only fight over the two cores this runs on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+
+class Predictor:
+    def __init__(self, model_path: str | Path, threads: int = 1):
+        self.model_path = Path(model_path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(self.model_path), options,
+                                            providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_name = self.session.get_outputs()[0].name
+        self.metadata = read_metadata(self.model_path)
+        self._lock = threading.Lock()  # ORT's run is thread-safe; the lock only guards stats
+        self.predictions = 0
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """float32 (N, 28, 28, 1) -> (N, 10) probabilities."""
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        (probs,) = self.session.run([self.output_name], {self.input_name: batch})
+        with self._lock:
+            self.predictions += len(batch)
+        return probs
+
+
+def read_metadata(model_path: Path) -> dict:
+    """models/mnist.json beside the ONNX file, or {} when it is missing or unreadable."""
+    try:
+        return json.loads(model_path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,192 @@
+"""Turn any reasonable image of one digit into the model's input, the way MNIST was made.
+
+MNIST digits were binary NIST scans whose ink was size-normalised to fit a 20x20 box
+(keeping the aspect ratio, anti-aliased), then placed in a 28x28 field so that the centre
+of mass of the ink sits at the centre. Ink is white (1.0) on black (0.0).
+
+Pipeline, pure functions on arrays:
+  decode_image  bytes -> Pillow image (size caps, EXIF orientation, first frame)
+  to_grey       any mode -> float32 2-D in [0, 1], transparency resolved
+  ink_map       polarity detected, background removed -> ink in [0, 1]
+  mnist_layout  crop to the ink, fit 20 px, centre of mass at the centre -> 28x28
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FIELD = 28  # MNIST image side
+BOX = 20  # the ink's longer side is scaled to this
+MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full range)
+NOISE_FLOOR = 0.2  # ink below this fraction of the strongest ink is paper noise
+DEFAULT_MAX_PIXELS = 40_000_000  # beyond this an upload is a decompression bomb
+
+
+class PreprocessError(ValueError):
+    """The upload cannot be turned into a digit; ``status`` is the HTTP code to answer."""
+
+    status = 400
+
+
+class NotAnImage(PreprocessError):
+    status = 415
+
+
+class ImageTooLarge(PreprocessError):
+    status = 413
+
+
+class BlankImage(PreprocessError):
+    status = 422
+
+
+# --- decoding ----------------------------------------------------------------------------
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode bytes with Pillow: refuse bombs before decoding, honour EXIF, first frame."""
+    if not data:
+        raise NotAnImage("the uploaded file is empty")
+    try:
+        image = Image.open(io.BytesIO(data))  # reads the header only
+    except UnidentifiedImageError:
+        raise NotAnImage("the upload is not an image Pillow can read "
+                         "(PNG, JPEG, GIF, BMP, WebP, TIFF...)") from None
+    except (OSError, ValueError, SyntaxError) as error:
+        raise NotAnImage(f"the image could not be read: {error}") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageTooLarge(f"the image is {width}x{height} pixels; "
+                            f"the limit is {max_pixels:,} pixels")
+    if width == 0 or height == 0:
+        raise NotAnImage("the image has no pixels")
+    try:
+        image.seek(0)  # the first frame of an animation
+        image.load()
+        return ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as error:
+        raise ImageTooLarge(str(error)) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise NotAnImage(f"the image is damaged or truncated: {error}") from None
+
+
+# --- colour -> grey ----------------------------------------------------------------------
+
+def _luminance(image: Image.Image) -> np.ndarray:
+    """Grey levels in [0, 1] for any mode without alpha, 16-bit and float included."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        grey = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode.startswith("I;16") or grey.max() > 255 else 255.0
+        if image.mode == "F" and grey.max() <= 1.0:
+            top = 1.0
+        return np.clip(grey / top, 0.0, 1.0)
+    if image.mode != "L":
+        image = image.convert("RGB").convert("L")  # CMYK, YCbCr, P, 1, RGB ...
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info)
+
+
+def to_grey(image: Image.Image) -> np.ndarray:
+    """float32 (H, W) in [0, 1], with transparent pixels turned into background.
+
+    A canvas's toBlob() gives ink on fully transparent pixels (RGBA 0,0,0,0); the ink
+    colour is carried by the opaque pixels and the shape by alpha. Compositing onto white
+    is right for dark ink; for light ink on transparency (a white pen) white would hide
+    it, so the backdrop is whichever of white or black contrasts with the ink.
+    """
+    if not has_alpha(image):
+        return _luminance(image)
+    rgba = image.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+    grey = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float32) / 255.0
+    weight = alpha.sum()
+    ink_level = float((grey * alpha).sum() / weight) if weight > 0 else 0.0
+    backdrop = 1.0 if ink_level < 0.5 else 0.0
+    return grey * alpha + backdrop * (1.0 - alpha)
+
+
+# --- grey -> ink -------------------------------------------------------------------------
+
+def ink_map(grey: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] (1 = strongest ink), whatever the polarity and paper tone.
+
+    The background is the typical border tone (a digit rarely covers the border; the
+    median ignores the strokes that do). Ink is whatever departs from it, on the side with
+    the larger departure: dark pens on light paper, or white-on-black like MNIST itself.
+    """
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    darker = background - grey.min()
+    lighter = grey.max() - background
+    contrast = max(darker, lighter)
+    if contrast < MIN_CONTRAST:
+        raise BlankImage("the image is blank: draw a digit first")
+    ink = (background - grey) if darker >= lighter else (grey - background)
+    ink = np.clip(ink / contrast, 0.0, 1.0)
+    # Paper grain and JPEG noise are faint; real strokes are not.
+    return np.clip((ink - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
+
+
+# --- ink -> MNIST layout -----------------------------------------------------------------
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(ink.max(axis=1) > 0)
+    cols = np.flatnonzero(ink.max(axis=0) > 0)
+    if rows.size == 0:
+        raise BlankImage("the image is blank: draw a digit first")
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Scale so the longer side is ``box`` pixels, keeping the aspect ratio (anti-aliased)."""
+    height, width = ink.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(ink.astype(np.float32), mode="F").resize(
+        size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR)
+    small = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    peak = small.max()
+    # A thin pen leaves faint pixels once averaged down; MNIST's strokes peak at full ink.
+    return small / peak if peak > 0 else small
+
+
+def centre_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
+    """Place ``digit`` in a field x field canvas with its centre of mass at the centre."""
+    height, width = digit.shape
+    total = digit.sum()
+    rows, cols = np.indices(digit.shape)
+    centre_row = (rows * digit).sum() / total
+    centre_col = (cols * digit).sum() / total
+    # Integer shift, as MNIST did; clamp so the whole box stays inside the field.
+    top = int(np.clip(round(field / 2 - 0.5 - centre_row), 0, field - height))
+    left = int(np.clip(round(field / 2 - 0.5 - centre_col), 0, field - width))
+    out = np.zeros((field, field), dtype=np.float32)
+    out[top:top + height, left:left + width] = digit
+    return out
+
+
+def mnist_layout(ink: np.ndarray) -> np.ndarray:
+    return centre_by_mass(fit_box(crop_to_ink(ink)))
+
+
+# --- the public entry points -------------------------------------------------------------
+
+def preprocess_array(grey: np.ndarray) -> np.ndarray:
+    """float grey (H, W) in [0, 1] -> float32 (1, 28, 28, 1), as the model was trained."""
+    digit = mnist_layout(ink_map(np.asarray(grey, dtype=np.float32)))
+    return digit[None, :, :, None]
+
+
+def preprocess_image(source, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Bytes, a Pillow image or a grey array of one digit -> float32 (1, 28, 28, 1)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = decode_image(bytes(source), max_pixels)
+    if isinstance(source, Image.Image):
+        source = to_grey(source)
+    return preprocess_array(source)

@@ -1,0 +1,213 @@
+"""Train the MNIST CNN: data, model, train, evaluate. Run with `make train` or `python -m train`.
+
+Writes:
+  checkpoints/best.weights.h5   best val_accuracy weights, kept by ModelCheckpoint
+  models/model.weights.h5       those best weights, for export and serving
+  models/history.png            loss and accuracy curves, training and validation
+  models/metrics.json           test accuracy, best val accuracy, epochs, time, data checksum
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from train.data import MNISTDataError, load_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--patience", type=int, default=5,
+                        help="epochs without a better val_accuracy before stopping")
+    parser.add_argument("--val-size", type=int, default=6000,
+                        help="digits carved from the 60,000 training digits for validation")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--checkpoint", type=Path,
+                        default=ROOT / "checkpoints" / "best.weights.h5")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: a few hundred digits, one short epoch")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.val_size = 1, 200
+    return args
+
+
+# --- data --------------------------------------------------------------------------------
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]; serving scales the same way."""
+    return (images.astype("float32") / 255.0)[..., None]
+
+
+def split_train_val(x, y, val_size, seed):
+    """A seeded, stratified-by-chance split of the training digits; test stays untouched."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    val, train = order[:val_size], order[val_size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def vary_stroke_width(images, seed=None):
+    """Thin or thicken each digit's strokes by a random amount (grey erosion / dilation).
+
+    People draw with thin and thick pens; MNIST's strokes are all about the same width.
+    """
+    import tensorflow as tf
+
+    dilated = tf.nn.max_pool2d(images, 3, 1, "SAME")
+    eroded = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
+    amount = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], -0.7, 1.0, seed=seed)
+    return tf.where(amount > 0, images + amount * (dilated - images),
+                    images - amount * (eroded - images))
+
+
+def make_augmenter(seed=None):
+    import keras
+    from keras import layers
+
+    # Handwriting varies by a few degrees, a couple of pixels and a little in size; it is
+    # never mirrored (a flipped 2 or 7 is not a digit).
+    geometry = keras.Sequential([
+        layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
+        layers.RandomZoom(0.12, fill_mode="constant", seed=seed),
+        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
+    ], name="augment")
+    return lambda images: geometry(vary_stroke_width(images, seed), training=True)
+
+
+def make_datasets(train, val, batch_size, seed):
+    import tensorflow as tf
+
+    augment = make_augmenter(seed)
+    train_ds = (tf.data.Dataset.from_tensor_slices(train)
+                .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
+                .batch(batch_size)
+                .map(lambda x, y: (augment(x), y),
+                     num_parallel_calls=tf.data.AUTOTUNE)
+                .prefetch(tf.data.AUTOTUNE))
+    val_ds = tf.data.Dataset.from_tensor_slices(val).batch(512).prefetch(tf.data.AUTOTUNE)
+    return train_ds, val_ds
+
+
+# --- curves ------------------------------------------------------------------------------
+
+def plot_history(history: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")  # no screen needed
+    import matplotlib.pyplot as plt
+
+    epochs = range(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.plot(epochs, history[metric], "o-", label="training")
+        ax.plot(epochs, history[f"val_{metric}"], "o-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("MNIST CNN training history")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# --- the program -------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    from train.model import build_model
+
+    keras.utils.set_random_seed(args.seed)
+
+    # Data
+    try:
+        mnist = load_mnist(args.data)
+    except MNISTDataError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"MNIST from {mnist.source}: {len(mnist.x_train)} train, {len(mnist.x_test)} test, "
+          f"sha256 {mnist.sha256[:16]}...", flush=True)
+    x_all, y_all = to_model_input(mnist.x_train), mnist.y_train.astype("int32")
+    x_test, y_test = to_model_input(mnist.x_test), mnist.y_test.astype("int32")
+    train, val = split_train_val(x_all, y_all, args.val_size, args.seed)
+    if args.quick:
+        train, x_test, y_test = (train[0][:512], train[1][:512]), x_test[:500], y_test[:500]
+    train_ds, val_ds = make_datasets(train, val, args.batch_size, args.seed)
+    print(f"split: {len(train[0])} train / {len(val[0])} validation", flush=True)
+
+    # Model
+    model = build_model()
+    steps = math.ceil(len(train[0]) / args.batch_size) * args.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.01)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.summary(print_fn=lambda line, **_: print(line, flush=True))
+
+    # Train
+    args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    args.models_dir.mkdir(parents=True, exist_ok=True)
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(args.checkpoint), monitor="val_accuracy",
+                                        save_best_only=True, save_weights_only=True,
+                                        verbose=1),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.patience,
+                                      verbose=1),
+    ]
+    started = time.perf_counter()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
+                        callbacks=callbacks, verbose=2 if not sys.stdout.isatty() else 1)
+    train_seconds = time.perf_counter() - started
+
+    # Evaluate: the best epoch's weights, scored once on the untouched test digits.
+    model.load_weights(str(args.checkpoint))
+    weights_path = args.models_dir / "model.weights.h5"
+    model.save_weights(str(weights_path))
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    plot_history(history.history, args.models_dir / "history.png")
+
+    metrics = {
+        "test_accuracy": round(float(test_accuracy), 4),
+        "test_loss": round(float(test_loss), 4),
+        "test_digits": int(len(y_test)),
+        "best_val_accuracy": round(float(max(history.history["val_accuracy"])), 4),
+        "epochs_run": len(history.history["loss"]),
+        "train_seconds": round(train_seconds, 1),
+        "train_digits": int(len(train[0])),
+        "val_digits": int(len(val[0])),
+        "quick": args.quick,
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "data_source": mnist.source,
+        "data_sha256": mnist.sha256,
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+    }
+    (args.models_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"test accuracy {test_accuracy:.4f} on {len(y_test)} digits; "
+          f"{metrics['epochs_run']} epochs in {train_seconds / 60:.1f} min; "
+          f"weights -> {weights_path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
