@@ -29,10 +29,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--patience", type=int, default=5,
+    parser.add_argument("--patience", type=int, default=4,
                         help="epochs without a better val_accuracy before stopping")
     parser.add_argument("--val-size", type=int, default=6000,
                         help="digits carved from the 60,000 training digits for validation")

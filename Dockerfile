@@ -1,0 +1,34 @@
+# Slim serving image: Flask + onnxruntime + numpy + Pillow. No TensorFlow, no training code.
+#   make docker          (docker build -t draw-a-digit:latest .)
+#   docker run -p 8000:8000 draw-a-digit:latest
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    WORKERS=2 \
+    THREADS=4
+
+WORKDIR /app
+
+# Dependencies first: this layer is reused until requirements-serve.txt changes.
+COPY requirements-serve.txt ./
+RUN pip install -r requirements-serve.txt
+
+# Only what serving needs (tests/test_container.py assembles exactly these and runs them).
+COPY serve/ serve/
+COPY templates/ templates/
+COPY static/ static/
+COPY models/mnist.onnx models/mnist.json models/
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
+USER app
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=2)"
+
+CMD ["gunicorn", "--config", "serve/gunicorn_conf.py", "serve:create_app()"]

@@ -1,0 +1,154 @@
+"""Latency of /predict against /healthz on one real gunicorn server, and a 16-client soak.
+
+    .venv-serve/bin/python -m benchmarks.serve_latency [--requests 400] [--clients 16]
+
+Starts `make serve`'s gunicorn (serve/gunicorn_conf.py) on a free port, then prints the
+median (p50) and p90 of each endpoint measured in the same run, their ratio, and the
+errors and throughput of N concurrent clients posting canvases for a number of seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from tests.serving.drawings import mnist_sample, png_bytes, redraw
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": str(workers),
+           "THREADS": str(threads), "LOG_LEVEL": "WARNING"}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen([str(gunicorn), "--config", "serve/gunicorn_conf.py",
+                               "serve:create_app()"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not come up")
+
+
+def multipart(png: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
+            f"filename=\"canvas.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
+    body += png + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def timed(connection, method, path, body=None, headers=None) -> tuple[float, int]:
+    started = time.perf_counter()
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    response.read()
+    return time.perf_counter() - started, response.status
+
+
+def latency(port: int, requests: int, canvases: list[bytes]) -> dict:
+    """Interleaved /healthz and /predict on one keep-alive connection, same conditions."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    health, predict = [], []
+    for i in range(requests + 20):
+        h, _ = timed(connection, "GET", "/healthz")
+        body, kind = multipart(canvases[i % len(canvases)])
+        p, status = timed(connection, "POST", "/predict", body, {"Content-Type": kind})
+        assert status == 200, status
+        if i >= 20:  # warm-up
+            health.append(h)
+            predict.append(p)
+    return {"healthz": health, "predict": predict}
+
+
+def soak(port: int, clients: int, seconds: float, canvases: list[bytes]) -> dict:
+    counts = {"ok": 0, "errors": 0}
+    lock = threading.Lock()
+    stop = time.time() + seconds
+
+    def client(n):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        i = n
+        while time.time() < stop:
+            body, kind = multipart(canvases[i % len(canvases)])
+            try:
+                _, status = timed(connection, "POST", "/predict", body, {"Content-Type": kind})
+                ok = status == 200
+            except OSError:
+                ok = False
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            with lock:
+                counts["ok" if ok else "errors"] += 1
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts["seconds"] = time.time() - started
+    return counts
+
+
+def ms(values, q):
+    return np.percentile(values, q) * 1000
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+
+    images, _ = mnist_sample()
+    rng = np.random.default_rng(0)
+    canvases = [png_bytes(redraw(images[i], rng, "transparent")) for i in range(50)]
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    try:
+        times = latency(port, args.requests, canvases)
+        load = soak(port, args.clients, args.seconds, canvases)
+    finally:
+        server.terminate()
+        server.wait(10)
+    h50, p50 = statistics.median(times["healthz"]), statistics.median(times["predict"])
+    print(f"server: gunicorn, {args.workers} workers x {args.threads} threads; "
+          f"{args.requests} requests each, 280x280 canvas PNGs ({len(canvases[0]):,} bytes)")
+    print(f"GET  /healthz  p50 {h50 * 1000:6.2f} ms   p90 {ms(times['healthz'], 90):6.2f} ms")
+    print(f"POST /predict  p50 {p50 * 1000:6.2f} ms   p90 {ms(times['predict'], 90):6.2f} ms")
+    print(f"ratio p50(/predict) / p50(/healthz) = {p50 / h50:.2f}  (target <= 3)")
+    print(f"{args.clients} concurrent clients for {load['seconds']:.1f} s: {load['ok']} ok, "
+          f"{load['errors']} errors, {load['ok'] / load['seconds']:.0f} predictions/s")
+    return 0 if load["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Predict every image in folder trees: `python -m serve.batch PATH... -o predictions.csv`.
+
+Folders are walked recursively; image files (by extension) are predicted with the same
+preprocessing as /predict, other files are skipped and counted. A broken image gets a row
+with its error and the run goes on. Rows are sorted by path. Decoding and preprocessing
+run on every core; inference runs in batches.
+
+Exit status: 0 when every image was predicted, 1 when any failed, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from serve.config import ROOT
+from serve.postprocess import DECIMALS
+from serve.predictor import Predictor
+from serve.preprocess import DEFAULT_MAX_PIXELS, PreprocessError, preprocess_image
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+COLUMNS = ["path", "digit", "prob"] + [f"p{d}" for d in range(10)] + ["error"]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m serve.batch", description=__doc__.splitlines()[0],
+        epilog="Output format follows the extension of -o: .csv (default) or .jsonl.")
+    parser.add_argument("paths", nargs="+", type=Path, help="folders and/or image files")
+    parser.add_argument("-o", "--output", type=Path, default=Path("predictions.csv"))
+    parser.add_argument("--model", type=Path,
+                        default=Path(os.environ.get("MODEL_PATH",
+                                                    ROOT / "models" / "mnist.onnx")))
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes that decode and preprocess (default: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return parser.parse_args(argv)
+
+
+# --- finding the images ------------------------------------------------------------------
+
+def find_images(paths: list[Path]) -> tuple[list[tuple[str, Path]], int]:
+    """(shown path, real path) for every image, sorted by shown path; and the skip count.
+
+    Shown paths start with the name of the folder given (``digits/a/1.png``), so rows
+    from several folders stay apart. A file named directly is taken whatever its suffix.
+    """
+    found, skipped = [], 0
+    for root in paths:
+        if root.is_file():
+            found.append((root.as_posix(), root))
+            continue
+        base = root.resolve().parent
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in files:
+                path = Path(folder) / name
+                if path.suffix.lower() in IMAGE_EXTENSIONS:
+                    found.append((path.resolve().relative_to(base).as_posix(), path))
+                else:
+                    skipped += 1
+    found.sort(key=lambda item: item[0])
+    return found, skipped
+
+
+# --- work done in the worker processes ---------------------------------------------------
+
+def load_one(path: Path) -> tuple[np.ndarray | None, str]:
+    """Read and preprocess one file; an error is returned as text, never raised."""
+    try:
+        return preprocess_image(path.read_bytes(), DEFAULT_MAX_PIXELS)[0], ""
+    except PreprocessError as error:
+        return None, str(error)
+    except OSError as error:
+        return None, f"cannot read the file: {error.strerror or error}"
+    except Exception as error:  # one odd file must not lose the rest of the batch
+        return None, f"{type(error).__name__}: {error}"
+
+
+def preprocessed(paths: list[Path], workers: int):
+    """Yield (input or None, error) for each path, in order, using ``workers`` processes."""
+    if workers <= 1:
+        yield from map(load_one, paths)
+        return
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with context.Pool(workers) as pool:
+        yield from pool.imap(load_one, paths, chunksize=64)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def row(shown: str, probs: np.ndarray | None, error: str) -> dict:
+    if probs is None:
+        return {"path": shown, "digit": None, "prob": None,
+                **{f"p{d}": None for d in range(10)}, "error": error}
+    digit = int(np.argmax(probs))
+    return {"path": shown, "digit": digit, "prob": round(float(probs[digit]), DECIMALS),
+            **{f"p{d}": round(float(p), DECIMALS) for d, p in enumerate(probs)}, "error": ""}
+
+
+class RowWriter:
+    """CSV or JSON Lines, chosen by the output file's extension."""
+
+    def __init__(self, stream, path: Path):
+        self.jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+        self.stream = stream
+        if not self.jsonl:
+            self.csv = csv.DictWriter(stream, fieldnames=COLUMNS)
+            self.csv.writeheader()
+
+    def write(self, item: dict) -> None:
+        if self.jsonl:
+            self.stream.write(json.dumps(item) + "\n")
+        else:
+            self.csv.writerow({k: "" if v is None else v for k, v in item.items()})
+
+
+# --- the program -------------------------------------------------------------------------
+
+def run(args) -> tuple[int, int]:
+    images, skipped = find_images(args.paths)
+    predictor = Predictor(args.model, threads=1)
+    predicted = failed = 0
+    started = time.perf_counter()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.output, "w", newline="", encoding="utf-8") as stream, \
+            tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar:
+        writer = RowWriter(stream, args.output)
+        pending = []  # (shown path, input or None, error), flushed a batch at a time
+
+        def flush():
+            nonlocal predicted, failed
+            ready = [item[1] for item in pending if item[1] is not None]
+            probs = iter(predictor.predict(np.stack(ready)) if ready else [])
+            for shown, model_input, error in pending:
+                writer.write(row(shown, next(probs) if model_input is not None else None, error))
+                predicted += model_input is not None
+                failed += model_input is None
+            bar.update(len(pending))
+            pending.clear()
+
+        results = preprocessed([path for _, path in images], args.workers)
+        for (shown, _), (model_input, error) in zip(images, results):
+            pending.append((shown, model_input, error))
+            if len(pending) >= args.batch_size:
+                flush()
+        flush()
+    seconds = time.perf_counter() - started
+    if not args.quiet:
+        rate = predicted / seconds if seconds > 0 else 0.0
+        print(f"predicted {predicted}, failed {failed}, skipped {skipped} (not images); "
+              f"{rate:,.0f} images/s; rows -> {args.output}", file=sys.stderr)
+    return predicted, failed
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not args.model.exists():
+        print(f"error: model {args.model} not found (set MODEL_PATH or --model)",
+              file=sys.stderr)
+        return 2
+    predicted, failed = run(args)
+    if predicted + failed == 0:
+        print("error: no image files found (looked for "
+              f"{', '.join(sorted(IMAGE_EXTENSIONS))})", file=sys.stderr)
+        return 2
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""/openapi.json is a valid OpenAPI 3 document that describes what the API really does."""
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from tests.serving.conftest import canvas_png, post_image
+
+
+@pytest.fixture(scope="module")
+def spec(app):
+    return app.test_client().get("/openapi.json").get_json()
+
+
+def schema(spec, name):
+    # Resolve local $refs by embedding the components next to the schema.
+    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+
+
+def test_document_is_valid_openapi_3(spec):
+    assert spec["openapi"].startswith("3.")
+    validate(spec)
+
+
+def test_every_route_and_method_is_documented(app, spec):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule == "/":
+            continue
+        methods = {m.lower() for m in rule.methods} - {"head", "options"}
+        assert rule.rule in spec["paths"], rule.rule
+        assert methods == set(spec["paths"][rule.rule]), rule.rule
+
+
+def test_a_real_prediction_matches_the_schema(client, spec, seven_png):
+    body = post_image(client, seven_png).get_json()
+    OAS30Validator(schema(spec, "Prediction")).validate(body)
+
+
+def test_real_errors_match_the_documented_statuses(client, spec):
+    documented = spec["paths"]["/predict"]["post"]["responses"]
+    cases = {
+        400: client.post("/predict", data={}),
+        405: client.get("/predict"),
+        415: post_image(client, b"junk"),
+        422: post_image(client, canvas_png(lambda d, ink, width: None)),
+    }
+    for status, response in cases.items():
+        assert response.status_code == status
+        assert str(status) in documented
+        OAS30Validator(schema(spec, "Error")).validate(response.get_json())
+    assert "413" in documented
+
+
+def test_healthz_matches_the_schema(client, spec):
+    OAS30Validator(schema(spec, "Health")).validate(client.get("/healthz").get_json())

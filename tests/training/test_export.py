@@ -1,0 +1,70 @@
+"""Export a tiny (untrained) model inside the test and prove ONNX answers like Keras."""
+
+import hashlib
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from export.convert import to_onnx
+from export.export import main
+from export.parity import compare, onnx_session
+from train.model import build_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Weights of a freshly initialised model: real architecture, seconds to make."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    folder = tmp_path_factory.mktemp("tiny")
+    model = build_model()
+    model.save_weights(str(folder / "model.weights.h5"))
+    return folder, model
+
+
+@pytest.mark.parametrize("batch", [1, 7, 256])
+def test_onnx_matches_keras_at_every_batch_size(tiny, batch):
+    folder, model = tiny
+    path = folder / "parity.onnx"
+    if not path.exists():
+        to_onnx(model, path)
+    session = onnx_session(path)
+    x = np.random.default_rng(batch).random((batch, 28, 28, 1), dtype=np.float32)
+    y = np.zeros(batch, dtype=np.int64)
+    parity, probs = compare(model, session, x, y, batch_size=batch)
+    assert probs.shape == (batch, 10)
+    assert parity.max_abs_diff <= 1e-5 and parity.argmax_mismatches == 0 and parity.ok
+
+
+def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
+    folder, _ = tiny
+    out = folder / "mnist.onnx"
+    assert main(["--weights", str(folder / "model.weights.h5"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "parity on 10000 test digits" in printed and "argmax mismatches = 0" in printed
+
+    meta = json.loads(out.with_suffix(".json").read_text())
+    model = onnx.load(str(out))
+    assert meta["onnx_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    weights = (folder / "model.weights.h5").read_bytes()
+    assert meta["weights_sha256"] == hashlib.sha256(weights).hexdigest()
+    assert meta["input"]["name"] == model.graph.input[0].name == "input"
+    assert meta["output"]["name"] == model.graph.output[0].name == "probs"
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param and [d.dim_value for d in dims[1:]] == [28, 28, 1]  # dynamic batch
+    assert meta["input"]["shape"][1:] == [28, 28, 1]
+    assert meta["opset"] == next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    assert meta["opset"] <= 18
+    assert meta["parity"]["ok"] and meta["parity"]["digits"] == 10000
+    assert 0 <= meta["test_accuracy"] <= 1
+    for name in ("README.md", "confusion_matrix.png", "confident_mistakes.png"):
+        assert (folder / name).stat().st_size > 500
+
+
+def test_export_without_weights_says_to_train_first(tmp_path, capsys):
+    assert main(["--weights", str(tmp_path / "none.weights.h5"),
+                 "--out", str(tmp_path / "m.onnx")]) == 2
+    assert "make train" in capsys.readouterr().err
