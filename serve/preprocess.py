@@ -48,11 +48,11 @@ class BlankImage(PreprocessError):
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Decode bytes with Pillow: refuse bombs before decoding, honour EXIF, first frame."""
     if not data:
-        raise NotAnImage("the uploaded file is empty")
+        raise NotAnImage("the file is empty")
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
     except UnidentifiedImageError:
-        raise NotAnImage("the upload is not an image Pillow can read "
+        raise NotAnImage("not an image that Pillow can read "
                          "(PNG, JPEG, GIF, BMP, WebP, TIFF...)") from None
     except (OSError, ValueError, SyntaxError) as error:
         raise NotAnImage(f"the image could not be read: {error}") from None
@@ -157,8 +157,10 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
     height, width = ink.shape
     scale = box / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # Pillow's bilinear filter widens its support when shrinking, so it anti-aliases like
+    # MNIST's normalisation did (on re-drawn test digits it beat box, Lanczos and Hamming).
     resized = Image.fromarray(ink.astype(np.float32), mode="F").resize(
-        size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR)
+        size, Image.Resampling.BILINEAR)
     small = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
     peak = small.max()
     # A thin pen leaves faint pixels once averaged down; MNIST's strokes peak at full ink.

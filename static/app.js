@@ -150,14 +150,16 @@
   $("undo").addEventListener("click", undo);
 
   document.addEventListener("keydown", (event) => {
-    const tag = event.target.tagName;
+    // Buttons and links act on Enter themselves; everywhere else Enter means "predict".
+    const ownsEnter = ["BUTTON", "A", "SELECT", "TEXTAREA"].includes(event.target.tagName) ||
+      (event.target.tagName === "INPUT" && event.target.type === "file");
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
       event.preventDefault();
       undo();
     } else if (event.key === "Escape") {
       clearAll();
-    } else if (event.key === "Enter" && !["BUTTON", "INPUT", "A", "SELECT"].includes(tag)) {
-      event.preventDefault(); // a focused button already acts on Enter
+    } else if (event.key === "Enter" && !ownsEnter) {
+      event.preventDefault();
       predictPad();
     }
   });
