@@ -115,6 +115,19 @@ def soak(port: int, clients: int, seconds: float, canvases: list[bytes]) -> dict
     return counts
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_memory(server: subprocess.Popen) -> tuple[float, list[float]]:
+    """Resident memory of the gunicorn master and of each worker (Linux /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return rss_mb(server.pid), [rss_mb(int(pid)) for pid in children]
+
+
 def ms(values, q):
     return np.percentile(values, q) * 1000
 
@@ -136,6 +149,7 @@ def main(argv=None) -> int:
     try:
         times = latency(port, args.requests, canvases)
         load = soak(port, args.clients, args.seconds, canvases)
+        master_mb, workers_mb = worker_memory(server)
     finally:
         server.terminate()
         server.wait(10)
@@ -147,6 +161,8 @@ def main(argv=None) -> int:
     print(f"ratio p50(/predict) / p50(/healthz) = {p50 / h50:.2f}  (target <= 3)")
     print(f"{args.clients} concurrent clients for {load['seconds']:.1f} s: {load['ok']} ok, "
           f"{load['errors']} errors, {load['ok'] / load['seconds']:.0f} predictions/s")
+    print(f"memory (RSS) after the soak: master {master_mb:.0f} MB, workers "
+          + ", ".join(f"{mb:.0f} MB" for mb in workers_mb))
     return 0 if load["errors"] == 0 else 1
 
 

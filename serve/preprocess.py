@@ -65,7 +65,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
     try:
         image.seek(0)  # the first frame of an animation
         image.load()
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # no copy when there is no rotation
+        return image
     except Image.DecompressionBombError as error:
         raise ImageTooLarge(str(error)) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
@@ -102,11 +103,12 @@ def to_grey(image: Image.Image) -> np.ndarray:
     """
     if not has_alpha(image):
         return _luminance(image)
-    rgba = image.convert("RGBA")
-    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-    grey = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float32) / 255.0
-    weight = alpha.sum()
-    ink_level = float((grey * alpha).sum() / weight) if weight > 0 else 0.0
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA")  # applies a palette's transparent index
+    grey_alpha = np.asarray(image.convert("LA"), dtype=np.float32) * (1 / 255)
+    grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
+    weight = float(alpha.sum())
+    ink_level = float((grey * alpha).sum()) / weight if weight > 0 else 0.0
     backdrop = 1.0 if ink_level < 0.5 else 0.0
     return grey * alpha + backdrop * (1.0 - alpha)
 

@@ -27,7 +27,10 @@ def test_answer_has_plain_rounded_floats_and_top3(client, seven_png):
     body = post_image(client, seven_png).get_json()
     for p in body["probs"]:
         assert isinstance(p, float) and p == round(p, 6)
-    assert [t["digit"] for t in body["top3"]] == list(np.argsort(body["probs"])[::-1][:3])
+    top3 = body["top3"]
+    assert [t["prob"] for t in top3] == sorted(body["probs"], reverse=True)[:3]
+    assert all(body["probs"][t["digit"]] == t["prob"] for t in top3)
+    assert len({t["digit"] for t in top3}) == 3
     assert body["top3"][0] == {"digit": body["digit"], "prob": body["prob"]}
 
 

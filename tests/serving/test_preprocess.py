@@ -174,3 +174,14 @@ def test_decompression_bomb_is_refused_before_decoding():
     assert len(huge) < 100_000
     with pytest.raises(ImageTooLarge):
         decode_image(huge, max_pixels=40_000_000)
+
+
+def test_palette_image_with_a_transparent_index():
+    reference = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(reference).line([(50, 10), (50, 90)], fill=(0, 0, 0, 255), width=8)
+    palette = Image.new("P", (100, 100), 0)
+    palette.putpalette([0, 0, 0, 0, 0, 0])  # index 0 (transparent) and 1 are both black
+    ImageDraw.Draw(palette).line([(50, 10), (50, 90)], fill=1, width=8)
+    data = encode(palette, transparency=0)
+    assert "transparency" in Image.open(io.BytesIO(data)).info
+    np.testing.assert_allclose(preprocess_image(data), preprocess_image(reference), atol=0.02)
