@@ -131,6 +131,7 @@ def test_mouse_drawn_digit_is_predicted_with_text_chips_and_chart(browser, base_
     assert len({chart["colors"][d] for d in range(10) if d != digit}) == 1
     assert chart["colors"][digit] != chart["colors"][(digit + 1) % 10]  # winner highlighted
     assert page.get_by_test_id("model-view").get_attribute("src").startswith("data:image/png")
+    assert not page.locator("#drop-note").is_visible()  # only while a file is dragged over
     assert watch.errors == []
     assert all(url.startswith(base_url) or url.startswith("data:") for url in watch.requests)
     page.context.close()
