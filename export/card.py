@@ -74,8 +74,8 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
 A small convolutional network (two blocks of two 3×3 convolutions with batch norm,
 max-pooling and dropout, then a 128-unit dense layer and a 10-way softmax;
 {meta['parameters']:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
-digits (minus {meta['training']['val_digits']:,} held out for validation), with small rotations, shifts, zooms and
-stroke-width changes as augmentation. Exported to ONNX (opset {meta['opset']}) with tf2onnx; served with
+digits (minus {meta['training']['val_digits']:,} held out for validation), augmented with small rotations, zooms
+and shifts and with thinner or thicker strokes. Exported to ONNX (opset {meta['opset']}) with tf2onnx; served with
 onnxruntime only.
 
 - **Input** `{meta['input']['name']}`: float32 `{meta['input']['shape']}`, one 28×28 grey image per row,

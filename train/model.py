@@ -20,7 +20,7 @@ def conv_block(x, filters):
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
     x = layers.MaxPooling2D()(x)
-    return layers.Dropout(0.2)(x)
+    return layers.Dropout(0.25)(x)
 
 
 def build_model() -> keras.Model:
@@ -31,6 +31,6 @@ def build_model() -> keras.Model:
     x = layers.Dense(128, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
-    x = layers.Dropout(0.3)(x)
+    x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
     return keras.Model(inputs, outputs, name="mnist_cnn")
