@@ -68,13 +68,15 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
                    reverse=True)[:3]
     rows = "\n".join(f"| {d} | {int(matrix[d].sum())} | {per_class[d]:.2%} |" for d in range(10))
     confusions = ", ".join(f"{t} read as {p} ({n}×)" for n, t, p in worst if n)
+    val_digits = meta["training"].get("val_digits") or 0
+    held_out = f" (minus {val_digits:,} held out for validation)" if val_digits else ""
     path.write_text(f"""# Model card: MNIST digit CNN (`mnist.onnx`)
 
 ## What it is
 A small convolutional network (two blocks of two 3×3 convolutions with batch norm,
 max-pooling and dropout, then a 128-unit dense layer and a 10-way softmax;
 {meta['parameters']:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
-digits (minus {meta['training']['val_digits']:,} held out for validation), augmented with small rotations, zooms
+digits{held_out}, augmented with small rotations, zooms
 and shifts and with thinner or thicker strokes. Exported to ONNX (opset {meta['opset']}) with tf2onnx; served with
 onnxruntime only.
 

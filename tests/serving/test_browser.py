@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from tests.serving.conftest import canvas_png, seven
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -57,8 +58,7 @@ def open_page(browser, base_url, locale="ko-KR", **context_options):
     context = browser.new_context(locale=locale, **context_options)
     page = context.new_page()
     watch = Watch(page)
-    page.goto(base_url + "/")
-    page.wait_for_function("window.Chart !== undefined")
+    page.goto(base_url + "/")  # waits for "load": every script has run
     return page, watch
 
 
@@ -92,8 +92,8 @@ def predict(page):
     with page.expect_response("**/predict") as response:
         page.get_by_test_id("predict").click()
     assert response.value.status == 200
-    page.wait_for_function(
-        "document.querySelector('[data-testid=top3]').children.length === 3")
+    # Locator assertions poll without eval(), which the page's CSP rightly forbids.
+    expect(page.get_by_test_id("top3").locator(":scope > *")).to_have_count(3)
 
 
 def chart_state(page):
@@ -180,7 +180,7 @@ def test_keyboard_enter_escape_and_ctrl_z(browser, base_url):
     page.get_by_test_id("pad").focus()
     with page.expect_response("**/predict"):
         page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('[data-testid=result]').textContent !== ''")
+    expect(page.get_by_test_id("result")).not_to_have_text("")
     page.keyboard.press("Control+z")
     assert pad_ink_pixels(page) > 0
     page.keyboard.press("Control+z")
@@ -236,8 +236,7 @@ def test_uploading_an_image_file(browser, base_url, tmp_path):
     page, _ = open_page(browser, base_url)
     with page.expect_response("**/predict"):
         page.get_by_test_id("upload").set_input_files(str(path))
-    page.wait_for_function(
-        "document.querySelector('[data-testid=top3]').children.length === 3")
+    expect(page.get_by_test_id("top3").locator(":scope > *")).to_have_count(3)
     assert page.get_by_test_id("result").inner_text().startswith("예측: 7 ")
     page.context.close()
 
