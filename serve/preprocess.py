@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, ImageStat, UnidentifiedImageError
 
 FIELD = 28  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
@@ -105,12 +105,13 @@ def to_grey(image: Image.Image) -> np.ndarray:
         return _luminance(image)
     if image.mode in ("P", "PA"):
         image = image.convert("RGBA")  # applies a palette's transparent index
-    grey_alpha = np.asarray(image.convert("LA"), dtype=np.float32) * (1 / 255)
-    grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
-    weight = float(alpha.sum())
-    ink_level = float((grey * alpha).sum()) / weight if weight > 0 else 0.0
-    backdrop = 1.0 if ink_level < 0.5 else 0.0
-    return grey * alpha + backdrop * (1.0 - alpha)
+    grey, alpha = image.convert("LA").split()
+    if alpha.getbbox() is None:  # fully transparent: nothing drawn
+        return np.ones(grey.size[::-1], dtype=np.float32)
+    ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]
+    backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
+    # Pillow blends in C: grey * alpha + backdrop * (1 - alpha).
+    return np.asarray(Image.composite(grey, backdrop, alpha), dtype=np.float32) * (1 / 255)
 
 
 # --- grey -> ink -------------------------------------------------------------------------
