@@ -94,7 +94,7 @@ def preprocessed(paths: list[Path], workers: int):
         return
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with context.Pool(workers) as pool:
-        yield from pool.imap(load_one, paths, chunksize=64)
+        yield from pool.imap(load_one, paths, chunksize=256)
 
 
 # --- writing -----------------------------------------------------------------------------
