@@ -7,6 +7,7 @@ import io
 import time
 
 import numpy as np
+import python_multipart
 from flask import Blueprint, current_app, jsonify, request
 from PIL import Image
 
@@ -19,13 +20,43 @@ bp = Blueprint("api", __name__)
 UPLOAD_FIELDS = ("image", "file")
 
 
+def multipart_files() -> dict:
+    """The files of a multipart/form-data body, by field name, parsed with python-multipart.
+
+    Werkzeug's own form parser compiles two regular expressions for every new boundary,
+    and browsers send a new boundary with every request: about half a millisecond, more
+    than the model takes. python-multipart streams the body without that cost.
+    """
+    files = {}
+
+    def on_file(upload):
+        files[upload.field_name.decode("latin-1")] = upload
+
+    headers = {"Content-Type": request.headers.get("Content-Type", "").encode("latin-1"),
+               "Content-Length": str(request.content_length or "").encode("latin-1")}
+    limit = current_app.config["MAX_CONTENT_LENGTH"] or 2**31
+    try:
+        parser = python_multipart.create_form_parser(
+            headers, on_field=lambda field: None, on_file=on_file,
+            config={"MAX_MEMORY_FILE_SIZE": limit})  # never spill to disk
+        for chunk in iter(lambda: request.stream.read(65536), b""):
+            parser.write(chunk)
+        parser.finalize()
+    except (python_multipart.exceptions.FormParserError, ValueError) as error:
+        raise PreprocessError(f"the multipart body could not be parsed: {error}") from None
+    return files
+
+
 def uploaded_bytes() -> bytes:
     """The image from multipart field 'image' (or 'file'), or a raw image/* body."""
-    for field in UPLOAD_FIELDS:
-        upload = request.files.get(field)
-        if upload is not None:
-            return upload.read()
-    if request.mimetype.startswith("image/"):
+    if request.mimetype == "multipart/form-data":
+        files = multipart_files()
+        for field in UPLOAD_FIELDS:
+            if field in files:
+                upload = files[field].file_object
+                upload.seek(0)
+                return upload.read()
+    elif request.mimetype.startswith("image/"):
         return request.get_data()
     raise PreprocessError("no image: send it as multipart/form-data in the field 'image'")
 

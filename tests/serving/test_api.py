@@ -77,9 +77,24 @@ def test_no_file_is_400(client):
     assert_json_error(client.post("/predict", data={"other": "x"}), 400)
 
 
-@pytest.mark.parametrize("data", [b"", b"not an image", b"%PDF-1.4 ..."])
+@pytest.mark.parametrize("data", [b"not an image", b"%PDF-1.4 ..."])
 def test_not_an_image_is_415(client, data):
     assert_json_error(post_image(client, data), 415)
+
+
+def test_empty_file_is_415(client):
+    # Built by hand: Werkzeug's test client writes an empty part without its final CRLF.
+    body = (b"--b0undary\r\nContent-Disposition: form-data; name=\"image\"; "
+            b"filename=\"c.png\"\r\nContent-Type: image/png\r\n\r\n\r\n--b0undary--\r\n")
+    response = client.post("/predict", data=body,
+                           content_type="multipart/form-data; boundary=b0undary")
+    assert_json_error(response, 415)
+    assert "empty" in response.get_json()["error"]
+
+
+def test_malformed_multipart_is_400(client):
+    assert_json_error(client.post("/predict", data=b"abc", content_type="multipart/form-data"),
+                      400)
 
 
 def test_truncated_image_is_415(client, seven_png):
