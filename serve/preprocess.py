@@ -106,8 +106,15 @@ def to_grey(image: Image.Image) -> np.ndarray:
     if image.mode in ("P", "PA"):
         image = image.convert("RGBA")  # applies a palette's transparent index
     grey, alpha = image.convert("LA").split()
-    if alpha.getbbox() is None:  # fully transparent: nothing drawn
+    drawn = alpha.getbbox()
+    if drawn is None:  # fully transparent: nothing drawn
         return np.ones(grey.size[::-1], dtype=np.float32)
+    # Only the drawn part matters; keep a transparent margin so that the border is
+    # background. On a canvas this skips most of the pixels.
+    left, top, right, bottom = drawn
+    box = (max(left - 2, 0), max(top - 2, 0),
+           min(right + 2, grey.width), min(bottom + 2, grey.height))
+    grey, alpha = grey.crop(box), alpha.crop(box)
     ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]
     backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
     # Pillow blends in C: grey * alpha + backdrop * (1 - alpha).
