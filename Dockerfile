@@ -18,7 +18,7 @@ WORKDIR /app
 COPY requirements-serve.txt ./
 RUN pip install -r requirements-serve.txt
 
-# Only what serving needs (tests/test_container.py assembles exactly these and runs them).
+# Only what serving needs (tests/serving/test_container.py assembles these and runs them).
 COPY serve/ serve/
 COPY templates/ templates/
 COPY static/ static/

@@ -156,3 +156,25 @@ def test_metrics_add_up_across_workers(server):
         assert get(port, "/predict", body, headers)[0] == 200
     # Whichever of the two workers answers the scrape, it reports every worker's counts.
     assert [sevens_counted(port) - before for _ in range(4)] == [12.0] * 4
+
+
+def test_kubernetes_example_matches_the_image():
+    import yaml
+
+    documents = list(yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text()))
+    deployment = next(d for d in documents if d["kind"] == "Deployment")
+    service = next(d for d in documents if d["kind"] == "Service")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    port = int(re.search(r"^EXPOSE (\d+)", dockerfile, re.M).group(1))
+    assert container["ports"][0]["containerPort"] == port
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert int(env["PORT"]) == port
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/healthz"
+        assert container[probe]["httpGet"]["port"] == container["ports"][0]["name"]
+    uid = int(re.search(r"--uid (\d+)", dockerfile).group(1))
+    assert pod["securityContext"]["runAsUser"] == uid and pod["securityContext"]["runAsNonRoot"]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["ports"][0]["targetPort"] == container["ports"][0]["name"]
