@@ -10,6 +10,7 @@ OPSET = 17  # tf2onnx 1.17 goes up to 18; 17 is read by every onnxruntime of the
 
 
 def to_onnx(model, path: Path, opset: int = OPSET):
+    import onnx
     import tensorflow as tf
     import tf2onnx
 
@@ -18,6 +19,9 @@ def to_onnx(model, path: Path, opset: int = OPSET):
     model.output_names = [OUTPUT_NAME]
     signature = [tf.TensorSpec([None, 28, 28, 1], tf.float32, name=INPUT_NAME)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset,
-                                               output_path=str(path))
+    onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset)
+    # tf2onnx names the free batch dimension "unk__N"; call it what it is.
+    for value in (*onnx_model.graph.input, *onnx_model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.save(onnx_model, str(path))
     return onnx_model

@@ -54,7 +54,7 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     assert meta["input"]["name"] == model.graph.input[0].name == "input"
     assert meta["output"]["name"] == model.graph.output[0].name == "probs"
     dims = model.graph.input[0].type.tensor_type.shape.dim
-    assert dims[0].dim_param and [d.dim_value for d in dims[1:]] == [28, 28, 1]  # dynamic batch
+    assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [28, 28, 1]
     assert meta["input"]["shape"][1:] == [28, 28, 1]
     assert meta["opset"] == next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     assert meta["opset"] <= 18
