@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    print(f"{os.cpu_count()} cores; {args.workers} preprocessing workers; "
+    print(f"{os.cpu_count()} cores; {args.workers} worker processes; "
           f"median of {args.repeat} runs")
     with tempfile.TemporaryDirectory() as tmp:
         for name, count, canvas in (("28x28 MNIST-style PNGs", args.images, False),

@@ -2,8 +2,8 @@
 
 Folders are walked recursively; image files (by extension) are predicted with the same
 preprocessing as /predict, other files are skipped and counted. A broken image gets a row
-with its error and the run goes on. Rows are sorted by path. Decoding and preprocessing
-run on every core; inference runs in batches.
+with its error and the run goes on. Rows are sorted by path. Every core decodes,
+preprocesses and predicts its own chunks of files; inference runs in batches.
 
 Exit status: 0 when every image was predicted, 1 when any failed, 2 for a usage error.
 """
@@ -40,9 +40,10 @@ def parse_args(argv=None):
     parser.add_argument("--model", type=Path,
                         default=Path(os.environ.get("MODEL_PATH",
                                                     ROOT / "models" / "mnist.onnx")))
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=256,
+                        help="images per inference batch (and per work unit)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes that decode and preprocess (default: all cores)")
+                        help="processes that decode, preprocess and predict (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser.parse_args(argv)
 
@@ -87,14 +88,41 @@ def load_one(path: Path) -> tuple[np.ndarray | None, str]:
         return None, f"{type(error).__name__}: {error}"
 
 
-def preprocessed(paths: list[Path], workers: int):
-    """Yield (input or None, error) for each path, in order, using ``workers`` processes."""
-    if workers <= 1:
-        yield from map(load_one, paths)
+_predictor: Predictor | None = None  # one per worker process, made after the fork
+
+
+def start_worker(model: Path) -> None:
+    global _predictor
+    _predictor = Predictor(model, threads=1)
+
+
+def predict_chunk(paths: list[Path]) -> list[tuple[np.ndarray | None, str]]:
+    """Preprocess and predict a chunk of files in this process: (probs or None, error)."""
+    loaded = [load_one(path) for path in paths]
+    ready = [model_input for model_input, _ in loaded if model_input is not None]
+    probs = iter(_predictor.predict(np.stack(ready)) if ready else [])
+    return [(next(probs) if model_input is not None else None, error)
+            for model_input, error in loaded]
+
+
+def predictions(paths: list[Path], model: Path, workers: int, chunk: int):
+    """Yield (probs or None, error) for each path, in order.
+
+    Each worker both preprocesses and predicts its chunk: inference costs about as much
+    as decoding here, so doing it in the parent would leave it the bottleneck, and only
+    ten probabilities per image cross between processes.
+    """
+    chunks = [paths[i:i + chunk] for i in range(0, len(paths), chunk)]
+    if workers <= 1 or len(chunks) <= 1:
+        start_worker(model)
+        for part in chunks:
+            yield from predict_chunk(part)
         return
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with context.Pool(workers) as pool:
-        yield from pool.imap(load_one, paths, chunksize=256)
+    with context.Pool(min(workers, len(chunks)), initializer=start_worker,
+                      initargs=(model,)) as pool:
+        for result in pool.imap(predict_chunk, chunks):
+            yield from result
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -129,32 +157,19 @@ class RowWriter:
 
 def run(args) -> tuple[int, int]:
     images, skipped = find_images(args.paths)
-    predictor = Predictor(args.model, threads=1)
     predicted = failed = 0
     started = time.perf_counter()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", newline="", encoding="utf-8") as stream, \
             tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar:
         writer = RowWriter(stream, args.output)
-        pending = []  # (shown path, input or None, error), flushed a batch at a time
-
-        def flush():
-            nonlocal predicted, failed
-            ready = [item[1] for item in pending if item[1] is not None]
-            probs = iter(predictor.predict(np.stack(ready)) if ready else [])
-            for shown, model_input, error in pending:
-                writer.write(row(shown, next(probs) if model_input is not None else None, error))
-                predicted += model_input is not None
-                failed += model_input is None
-            bar.update(len(pending))
-            pending.clear()
-
-        results = preprocessed([path for _, path in images], args.workers)
-        for (shown, _), (model_input, error) in zip(images, results):
-            pending.append((shown, model_input, error))
-            if len(pending) >= args.batch_size:
-                flush()
-        flush()
+        results = predictions([path for _, path in images], args.model, args.workers,
+                              args.batch_size)
+        for (shown, _), (probs, error) in zip(images, results):
+            writer.write(row(shown, probs, error))
+            predicted += probs is not None
+            failed += probs is None
+            bar.update()
     seconds = time.perf_counter() - started
     if not args.quiet:
         rate = predicted / seconds if seconds > 0 else 0.0
