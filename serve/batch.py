@@ -143,14 +143,14 @@ class RowWriter:
         self.jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
         self.stream = stream
         if not self.jsonl:
-            self.csv = csv.DictWriter(stream, fieldnames=COLUMNS)
-            self.csv.writeheader()
+            self.csv = csv.writer(stream)
+            self.csv.writerow(COLUMNS)
 
     def write(self, item: dict) -> None:
         if self.jsonl:
             self.stream.write(json.dumps(item) + "\n")
         else:
-            self.csv.writerow({k: "" if v is None else v for k, v in item.items()})
+            self.csv.writerow(["" if item[c] is None else item[c] for c in COLUMNS])
 
 
 # --- the program -------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
     try:
         image.seek(0)  # the first frame of an animation
         image.load()
-        ImageOps.exif_transpose(image, in_place=True)  # no copy when there is no rotation
+        if "exif" in image.info or image.format == "TIFF":  # only these can be rotated
+            ImageOps.exif_transpose(image, in_place=True)
         return image
     except Image.DecompressionBombError as error:
         raise ImageTooLarge(str(error)) from None
