@@ -32,18 +32,14 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def sha256(path: Path) -> str:
-    from train.data import file_sha256
-
-    return file_sha256(path)
-
-
-def build_metadata(args, onnx_model, session, parity, model, opset) -> dict:
+def build_metadata(args, onnx_model, parity, model, opset) -> dict:
     import keras
     import onnx
     import onnxruntime
     import tensorflow as tf
     import tf2onnx
+
+    from train.data import file_sha256
 
     def shape(value_info):
         return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
@@ -66,8 +62,8 @@ def build_metadata(args, onnx_model, session, parity, model, opset) -> dict:
         "test_accuracy": round(parity.onnx_accuracy, 4),
         "test_digits": parity.digits,
         "parity": parity.as_dict(),
-        "weights_sha256": sha256(args.weights),
-        "onnx_sha256": sha256(args.out),
+        "weights_sha256": file_sha256(args.weights),
+        "onnx_sha256": file_sha256(args.out),
         "training": {key: training.get(key) for key in (
             "test_accuracy", "best_val_accuracy", "epochs_run", "train_seconds", "val_digits",
             "seed", "data_sha256")},
@@ -117,7 +113,7 @@ def main(argv=None) -> int:
         print("FAILED: the ONNX model does not answer like Keras", file=sys.stderr)
         return 1
 
-    meta = build_metadata(args, onnx_model, session, parity, model, opset)
+    meta = build_metadata(args, onnx_model, parity, model, opset)
     args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     if not args.no_card:
         folder = args.out.parent

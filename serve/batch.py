@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from serve.config import ROOT
-from serve.postprocess import DECIMALS
+from serve.postprocess import postprocess
 from serve.predictor import Predictor
 from serve.preprocess import DEFAULT_MAX_PIXELS, PreprocessError, preprocess_image
 
@@ -131,9 +131,9 @@ def row(shown: str, probs: np.ndarray | None, error: str) -> dict:
     if probs is None:
         return {"path": shown, "digit": None, "prob": None,
                 **{f"p{d}": None for d in range(10)}, "error": error}
-    digit = int(np.argmax(probs))
-    return {"path": shown, "digit": digit, "prob": round(float(probs[digit]), DECIMALS),
-            **{f"p{d}": round(float(p), DECIMALS) for d, p in enumerate(probs)}, "error": ""}
+    answer = postprocess(probs)  # the very numbers /predict would answer
+    return {"path": shown, "digit": answer["digit"], "prob": answer["prob"],
+            **{f"p{d}": p for d, p in enumerate(answer["probs"])}, "error": ""}
 
 
 class RowWriter:

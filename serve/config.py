@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from serve.preprocess import DEFAULT_MAX_PIXELS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,7 +24,7 @@ def from_environment() -> dict:
         # Werkzeug answers 413 past this many bytes of request body.
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         # A small file can still decode to a huge bitmap; refuse those before decoding.
-        "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 40_000_000),
+        "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS),
         "ORT_THREADS": _int("ORT_THREADS", 1),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
     }

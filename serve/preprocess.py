@@ -43,6 +43,9 @@ class BlankImage(PreprocessError):
     status = 422
 
 
+BLANK = "the image is blank: draw a digit first"
+
+
 # --- decoding ----------------------------------------------------------------------------
 
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
@@ -150,7 +153,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     lighter = float(grey.max()) - background
     contrast = max(darker, lighter)
     if contrast < max(MIN_CONTRAST, 6 * noise):
-        raise BlankImage("the image is blank: draw a digit first")
+        raise BlankImage(BLANK)
     ink = (background - grey) if darker >= lighter else (grey - background)
     ink *= 1.0 / contrast
     _unit_clip(ink)
@@ -161,7 +164,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     # Faint departures are paper, not pen: drop them, keep the strokes' soft edges.
     floor = max(NOISE_FLOOR, 4 * noise / contrast)
     if floor >= 0.9:
-        raise BlankImage("the image is blank: draw a digit first")
+        raise BlankImage(BLANK)
     ink -= floor
     ink *= 1.0 / (1.0 - floor)
     return _unit_clip(ink)
@@ -173,7 +176,7 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(ink.max(axis=1) > 0)
     cols = np.flatnonzero(ink.max(axis=0) > 0)
     if rows.size == 0:
-        raise BlankImage("the image is blank: draw a digit first")
+        raise BlankImage(BLANK)
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 

@@ -6,11 +6,9 @@ virtual environment, and gunicorn is started from there exactly as the image's C
 """
 
 import http.client
-import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.serve_latency import free_port
+from benchmarks.serve_latency import multipart as multipart_body
 from serve.config import ROOT
 from tests.serving.conftest import canvas_png, seven
 
@@ -51,12 +51,6 @@ def assemble(app_dir: Path) -> None:
                 shutil.copy2(src, target / src.name)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(port, path, body=None, headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("POST" if body else "GET", path, body=body, headers=headers or {})
@@ -65,11 +59,8 @@ def get(port, path, body=None, headers=None):
 
 
 def multipart(png):
-    boundary = "digitboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
-            f"filename=\"c.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
-    return body + png + f"\r\n--{boundary}--\r\n".encode(), {
-        "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    body, content_type = multipart_body(png)
+    return body, {"Content-Type": content_type}
 
 
 def folder_mb(path: Path) -> float:
