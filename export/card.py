@@ -73,9 +73,9 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
     path.write_text(f"""# Model card: MNIST digit CNN (`mnist.onnx`)
 
 ## What it is
-A small convolutional network (two blocks of two 3×3 convolutions with batch norm,
-max-pooling and dropout, then a 128-unit dense layer and a 10-way softmax;
-{meta['parameters']:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
+A small convolutional network (a 5×5 convolution, max-pooling, two 3×3 convolutions,
+max-pooling, each convolution with batch norm and each pooling followed by dropout, then a
+128-unit dense layer and a 10-way softmax; {meta['parameters']:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
 digits{held_out}, augmented with small rotations, zooms
 and shifts and with thinner or thicker strokes. Exported to ONNX (opset {meta['opset']}) with tf2onnx; served with
 onnxruntime only.

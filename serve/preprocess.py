@@ -107,18 +107,17 @@ def to_grey(image: Image.Image) -> np.ndarray:
     """
     if not has_alpha(image):
         return _luminance(image)
-    if image.mode in ("P", "PA"):
-        image = image.convert("RGBA")  # applies a palette's transparent index
-    grey, alpha = image.convert("LA").split()
-    drawn = alpha.getbbox()
+    if image.mode not in ("RGBA", "LA"):
+        image = image.convert("RGBA")  # a palette's transparent index, premultiplied modes
+    drawn = image.getbbox(alpha_only=True)  # the bounding box of the non-transparent pixels
     if drawn is None:  # fully transparent: nothing drawn
-        return np.ones(grey.size[::-1], dtype=np.float32)
+        return np.ones(image.size[::-1], dtype=np.float32)
     # Only the drawn part matters; keep a transparent margin so that the border is
-    # background. On a canvas this skips most of the pixels.
+    # background. Cropping before any conversion skips most of a canvas's pixels.
     left, top, right, bottom = drawn
-    box = (max(left - 2, 0), max(top - 2, 0),
-           min(right + 2, grey.width), min(bottom + 2, grey.height))
-    grey, alpha = grey.crop(box), alpha.crop(box)
+    image = image.crop((max(left - 2, 0), max(top - 2, 0),
+                        min(right + 2, image.width), min(bottom + 2, image.height)))
+    grey, alpha = image.convert("LA").split()
     ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]
     backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
     # Pillow blends in C: grey * alpha + backdrop * (1 - alpha).
