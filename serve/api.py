@@ -76,7 +76,10 @@ def predict():
     model_input = preprocess_image(data, current_app.config["MAX_IMAGE_PIXELS"])
     probs = current_app.extensions["predictor"].predict(model_input)[0]
     answer = postprocess(probs)
-    answer["model_input"] = model_view_png(model_input)
+    # The model's-eye view costs as much as the model itself, so only callers that show
+    # it (the page) ask for it: /predict?include=model_input.
+    if "model_input" in request.args.get("include", "").split(","):
+        answer["model_input"] = model_view_png(model_input)
     answer["ms"] = round((time.perf_counter() - started) * 1000, 2)
     request.environ["serve.digit"] = answer["digit"]  # for the access log and metrics
     return jsonify(answer)

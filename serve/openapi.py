@@ -23,6 +23,12 @@ def openapi_document(config) -> dict:
                 "description": "Any image Pillow reads: a canvas PNG (transparent background), "
                                "a scan, MNIST-style white on black. The upload is cropped to "
                                "the ink, scaled into 20x20 and centred by mass in 28x28.",
+                "parameters": [{
+                    "name": "include", "in": "query", "required": False,
+                    "description": "extra answer fields, comma-separated: 'model_input' "
+                                   "adds the 28x28 image the model saw",
+                    "schema": {"type": "string", "example": "model_input"},
+                }],
                 "requestBody": {"required": True, "content": {
                     "multipart/form-data": {"schema": {
                         "type": "object",
@@ -77,7 +83,8 @@ def openapi_document(config) -> dict:
                         "type": "object", "required": ["digit", "prob"],
                         "properties": {"digit": {"type": "integer"}, "prob": probability}}},
                     "model_input": {"type": "string",
-                                    "description": "the 28x28 model input as a PNG data URL"},
+                                    "description": "the 28x28 model input as a PNG data URL "
+                                                   "(with ?include=model_input)"},
                     "ms": {"type": "number", "description": "server time in milliseconds"},
                 },
             },

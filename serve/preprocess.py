@@ -16,7 +16,8 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, ImageStat, UnidentifiedImageError
+import pyspng
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 FIELD = 28  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
@@ -65,6 +66,10 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
                             f"the limit is {max_pixels:,} pixels")
     if width == 0 or height == 0:
         raise NotAnImage("the image has no pixels")
+    if image.format == "PNG":
+        plain = decode_plain_png(image, data)
+        if plain is not None:
+            return plain
     try:
         image.seek(0)  # the first frame of an animation
         image.load()
@@ -75,6 +80,20 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
         raise ImageTooLarge(str(error)) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise NotAnImage(f"the image is damaged or truncated: {error}") from None
+
+
+def decode_plain_png(image: Image.Image, data: bytes) -> Image.Image | None:
+    """A plain PNG, as a canvas's toBlob() makes (8-bit grey or colour, one frame, no EXIF,
+    no palette), decoded by libspng: twice as fast as Pillow's decoder, which spends as
+    long on a 280x280 canvas as all the rest of a prediction. None when Pillow must do it.
+    """
+    if (image.mode not in ("RGBA", "RGB", "L") or getattr(image, "is_animated", False)
+            or "exif" in image.info or "transparency" in image.info):
+        return None
+    try:
+        return Image.fromarray(pyspng.load(data, image.mode))
+    except RuntimeError:  # damaged: Pillow's decoder explains what is wrong
+        return None
 
 
 # --- colour -> grey ----------------------------------------------------------------------
@@ -118,7 +137,10 @@ def to_grey(image: Image.Image) -> np.ndarray:
     image = image.crop((max(left - 2, 0), max(top - 2, 0),
                         min(right + 2, image.width), min(bottom + 2, image.height)))
     grey, alpha = image.convert("LA").split()
-    ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]
+    # The ink's mean grey level over the drawn pixels (ImageStat would sum the same
+    # histogram in a Python loop).
+    counts = np.asarray(grey.histogram(mask=alpha), dtype=np.float64)
+    ink_level = float(counts @ np.arange(256)) / max(float(counts.sum()), 1.0)
     backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
     # Pillow blends in C: grey * alpha + backdrop * (1 - alpha).
     return np.asarray(Image.composite(grey, backdrop, alpha), dtype=np.float32) * (1 / 255)
@@ -155,7 +177,8 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
         raise BlankImage(BLANK)
     ink = (background - grey) if darker >= lighter else (grey - background)
     ink *= 1.0 / contrast
-    _unit_clip(ink)
+    # No clipping yet: the median filter and the floor below are monotonic, so clipping
+    # once at the end gives the same result.
     if noise > 0.01:
         # Speckle would stretch the crop to the whole page; a 3x3 median removes isolated
         # grains but keeps strokes, which on a scan are several pixels wide.
@@ -188,7 +211,8 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
     # MNIST's normalisation did (on re-drawn test digits it beat box, Lanczos and Hamming).
     resized = Image.fromarray(ink.astype(np.float32), mode="F").resize(
         size, Image.Resampling.BILINEAR)
-    small = _unit_clip(np.array(resized, dtype=np.float32))
+    # Bilinear weights are non-negative and sum to one, so the range stays [0, 1].
+    small = np.asarray(resized, dtype=np.float32)
     peak = small.max()
     # A thin pen leaves faint pixels once averaged down; MNIST's strokes peak at full ink.
     return small / peak if peak > 0 else small

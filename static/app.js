@@ -106,7 +106,7 @@
     form.append("image", blob, name);
     $("predict").setAttribute("aria-busy", "true");
     try {
-      const response = await fetch("/predict", { method: "POST", body: form, signal: controller.signal });
+      const response = await fetch("/predict?include=model_input", { method: "POST", body: form, signal: controller.signal });
       const body = await response.json().catch(() => ({ error: response.statusText }));
       if (response.ok) showPrediction(body);
       else if (response.status === 422) showMessage("blank");

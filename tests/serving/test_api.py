@@ -34,8 +34,11 @@ def test_answer_has_plain_rounded_floats_and_top3(client, seven_png):
     assert body["top3"][0] == {"digit": body["digit"], "prob": body["prob"]}
 
 
-def test_model_view_is_the_28x28_input(client, seven_png):
-    body = post_image(client, seven_png).get_json()
+def test_model_view_is_the_28x28_input_when_asked_for(client, seven_png):
+    assert "model_input" not in post_image(client, seven_png).get_json()
+    body = client.post("/predict?include=model_input",
+                       data={"image": (io.BytesIO(seven_png), "canvas.png")},
+                       content_type="multipart/form-data").get_json()
     header, data = body["model_input"].split(",", 1)
     assert header == "data:image/png;base64"
     view = Image.open(io.BytesIO(base64.b64decode(data)))
