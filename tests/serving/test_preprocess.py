@@ -185,3 +185,35 @@ def test_palette_image_with_a_transparent_index():
     data = encode(palette, transparency=0)
     assert "transparency" in Image.open(io.BytesIO(data)).info
     np.testing.assert_allclose(preprocess_image(data), preprocess_image(reference), atol=0.02)
+
+
+@pytest.mark.parametrize("mode, params", [("RGBA", {}), ("RGB", {}), ("L", {}),
+                                          ("RGB", {"transparency": (255, 255, 255)}),
+                                          ("LA", {}), ("P", {})])
+def test_png_decoding_gives_exactly_what_pillow_gives(mode, params):
+    # Plain PNGs take libspng's faster path; the rest go to Pillow. Either way the pixels
+    # and the mode must be Pillow's own.
+    rgba = np.random.default_rng(1).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    data = encode(Image.fromarray(rgba).convert(mode), **params)
+    decoded = decode_image(data)
+    reference = Image.open(io.BytesIO(data))
+    assert decoded.mode == reference.mode and decoded.size == reference.size
+    np.testing.assert_array_equal(np.asarray(decoded), np.asarray(reference))
+    if "transparency" in params:
+        assert decoded.info.get("transparency") == (255, 255, 255)
+
+
+def test_first_frame_of_an_animated_png():
+    first = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(first).line([(50, 10), (50, 90)], fill=(0, 0, 0, 255), width=8)  # a 1
+    second = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(second).ellipse([(20, 10), (80, 90)], outline=(0, 0, 0, 255), width=8)
+    apng = encode(first, save_all=True, append_images=[second], duration=100, loop=0)
+    np.testing.assert_allclose(preprocess_image(apng), preprocess_image(first), atol=0.02)
+
+
+def test_damaged_png_data_is_refused():
+    data = bytearray(canvas_png(seven))
+    data[len(data) // 2: len(data) // 2 + 40] = b"\xff" * 40  # corrupt the compressed pixels
+    with pytest.raises(NotAnImage):
+        preprocess_image(bytes(data))
