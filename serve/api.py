@@ -79,7 +79,7 @@ def model_view_png(model_input: np.ndarray) -> str:
     """The 28x28 model input as a PNG data URL: what the model actually saw."""
     pixels = np.round(model_input[0, :, :, 0] * 255).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -182,7 +182,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     if noise > 0.01:
         # Speckle would stretch the crop to the whole page; a 3x3 median removes isolated
         # grains but keeps strokes, which on a scan are several pixels wide.
-        ink = np.array(Image.fromarray(ink, mode="F").filter(ImageFilter.MedianFilter(3)))
+        ink = np.array(Image.fromarray(ink).filter(ImageFilter.MedianFilter(3)))
     # Faint departures are paper, not pen: drop them, keep the strokes' soft edges.
     floor = max(NOISE_FLOOR, 4 * noise / contrast)
     if floor >= 0.9:
@@ -209,7 +209,7 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Pillow's bilinear filter widens its support when shrinking, so it anti-aliases like
     # MNIST's normalisation did (on re-drawn test digits it beat box, Lanczos and Hamming).
-    resized = Image.fromarray(ink.astype(np.float32), mode="F").resize(
+    resized = Image.fromarray(ink.astype(np.float32)).resize(
         size, Image.Resampling.BILINEAR)
     # Bilinear weights are non-negative and sum to one, so the range stays [0, 1].
     small = np.asarray(resized, dtype=np.float32)
