@@ -84,8 +84,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
 
 def decode_plain_png(image: Image.Image, data: bytes) -> Image.Image | None:
     """A plain PNG, as a canvas's toBlob() makes (8-bit grey or colour, one frame, no EXIF,
-    no palette), decoded by libspng: twice as fast as Pillow's decoder, which spends as
-    long on a 280x280 canvas as all the rest of a prediction. None when Pillow must do it.
+    no palette), decoded by libspng in about 60 % of the time Pillow's decoder takes, which
+    on a 280x280 canvas is as long as all the rest of a prediction. None when Pillow must
+    do it.
     """
     if (image.mode not in ("RGBA", "RGB", "L") or getattr(image, "is_animated", False)
             or "exif" in image.info or "transparency" in image.info):
