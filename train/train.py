@@ -108,7 +108,8 @@ def random_affine(images, seed=None):
 
     Handwriting varies by a few degrees, a couple of pixels and a little in size; it is
     never mirrored (a flipped 2 or 7 is not a digit). One combined transform per digit
-    costs a twentieth of three separate Keras augmentation layers on a 2-core CPU.
+    costs about a fourteenth of three separate Keras augmentation layers on a 2-core CPU
+    (0.8 s against 11.3 s an epoch).
     """
     import keras
     import tensorflow as tf
