@@ -7,15 +7,18 @@ import io
 import time
 
 import numpy as np
+import gevent
 import python_multipart
+from gevent import monkey
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 from flask import Blueprint, current_app, jsonify, request
 from PIL import Image
 
+from serve.decode import PreprocessError
 from serve.openapi import openapi_document
 from serve.postprocess import postprocess
-from serve.preprocess import PreprocessError, preprocess_image
+from serve.preprocess import preprocess_image
 
 bp = Blueprint("api", __name__)
 
@@ -56,11 +59,31 @@ def multipart_files() -> dict[str, bytes]:
         "on_part_end": on_part_end,
     })
     try:
-        parser.write(request.get_data(cache=False))  # the body limit is Flask's
+        parser.write(request_body())
         parser.finalize()
     except (python_multipart.exceptions.FormParserError, ValueError) as error:
         raise PreprocessError(f"the multipart body could not be parsed: {error}") from None
     return files
+
+
+class SlowUpload(PreprocessError):
+    status = 408
+
+
+def request_body() -> bytes:
+    """The request body (Flask enforces the size limit), received within upload_timeout.
+
+    Under gunicorn's gevent workers a slow sender holds only a greenlet, but it is still
+    cut off: gevent.Timeout interrupts the wait for the rest of the body.
+    """
+    seconds = current_app.extensions["settings"].upload_timeout
+    if not (seconds and monkey.is_module_patched("socket")):
+        return request.get_data(cache=False)
+    try:
+        with gevent.Timeout(seconds):
+            return request.get_data(cache=False)
+    except gevent.Timeout:
+        raise SlowUpload(f"the upload took longer than {seconds} s to arrive") from None
 
 
 def uploaded_bytes() -> bytes:
@@ -71,7 +94,7 @@ def uploaded_bytes() -> bytes:
             if field in files:
                 return files[field]
     elif request.mimetype.startswith("image/"):
-        return request.get_data()
+        return request_body()
     raise PreprocessError("no image: send it as multipart/form-data in the field 'image'")
 
 
@@ -87,7 +110,8 @@ def model_view_png(model_input: np.ndarray) -> str:
 def predict():
     started = time.perf_counter()
     data = uploaded_bytes()
-    model_input = preprocess_image(data, current_app.config["MAX_IMAGE_PIXELS"])
+    settings = current_app.extensions["settings"]
+    model_input = preprocess_image(data, settings.max_image_pixels, settings.max_photo_pixels)
     probs = current_app.extensions["predictor"].predict(model_input)[0]
     answer = postprocess(probs)
     # The model's-eye view costs as much as the model itself, so only callers that show
@@ -120,4 +144,4 @@ def healthz():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(current_app.config))
+    return jsonify(openapi_document(current_app.extensions["settings"]))

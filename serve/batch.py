@@ -22,24 +22,24 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from serve.config import ROOT
 from serve.postprocess import postprocess
 from serve.predictor import Predictor
-from serve.preprocess import DEFAULT_MAX_PIXELS, PreprocessError, preprocess_image
+from serve.decode import PreprocessError
+from serve.preprocess import preprocess_image
+from serve.settings import Settings
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 COLUMNS = ["path", "digit", "prob"] + [f"p{d}" for d in range(10)] + ["error"]
 
 
 def parse_args(argv=None):
+    settings = Settings.from_environment()
     parser = argparse.ArgumentParser(
         prog="python -m serve.batch", description=__doc__.splitlines()[0],
         epilog="Output format follows the extension of -o: .csv (default) or .jsonl.")
     parser.add_argument("paths", nargs="+", type=Path, help="folders and/or image files")
     parser.add_argument("-o", "--output", type=Path, default=Path("predictions.csv"))
-    parser.add_argument("--model", type=Path,
-                        default=Path(os.environ.get("MODEL_PATH",
-                                                    ROOT / "models" / "mnist.onnx")))
+    parser.add_argument("--model", type=Path, default=settings.model_path)
     parser.add_argument("--batch-size", type=int, default=256,
                         help="images per inference batch (and per work unit)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -79,7 +79,7 @@ def find_images(paths: list[Path]) -> tuple[list[tuple[str, Path]], int]:
 def load_one(path: Path) -> tuple[np.ndarray | None, str]:
     """Read and preprocess one file; an error is returned as text, never raised."""
     try:
-        return preprocess_image(path.read_bytes(), DEFAULT_MAX_PIXELS)[0], ""
+        return preprocess_image(path.read_bytes())[0], ""
     except PreprocessError as error:
         return None, str(error)
     except OSError as error:

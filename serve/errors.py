@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from serve.preprocess import PreprocessError
+from serve.decode import PreprocessError
 
 
 def error_response(message: str, status: int):

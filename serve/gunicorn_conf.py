@@ -1,14 +1,24 @@
-"""gunicorn settings, from the environment (see README "Configuration")."""
+"""gunicorn settings, from serve.settings (see README "Configuration").
+
+gevent workers: a connection that is slow to send its request holds a greenlet, not one
+of a few threads, so slow or idle clients cannot starve the server; its headers must
+arrive within `keepalive` seconds and its body within `upload_timeout`.
+"""
 
 import os
 import tempfile
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WORKERS", "2"))
-threads = int(os.environ.get("THREADS", "4"))
-worker_class = "gthread"
-timeout = int(os.environ.get("TIMEOUT", "30"))
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+from serve.settings import Settings
+
+settings = Settings.from_environment()
+
+bind = f"{settings.host}:{settings.port}"
+workers = settings.workers
+worker_class = "gevent"
+worker_connections = settings.connections
+timeout = settings.timeout
+keepalive = settings.keepalive
+loglevel = settings.log_level.lower()
 accesslog = None  # the app writes its own JSON access line per request
 errorlog = "-"
 # No preload: each worker imports the app and opens its own onnxruntime session after the

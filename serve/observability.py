@@ -45,7 +45,7 @@ def metrics_registry():
 
 
 def register(app: Flask) -> None:
-    configure_logging(app.config["LOG_LEVEL"])
+    configure_logging(app.extensions["settings"].log_level)
 
     @app.before_request
     def start_timer():
@@ -63,8 +63,6 @@ def register(app: Flask) -> None:
         if digit is not None:
             PREDICTIONS.labels(str(digit)).inc()
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         access_log.info(json.dumps({
             "ts": round(time.time(), 3), "request_id": g.get("request_id"),
             "method": request.method, "path": request.path, "status": response.status_code,
@@ -76,7 +74,3 @@ def register(app: Flask) -> None:
     def metrics():
         return Response(generate_latest(metrics_registry()), mimetype=CONTENT_TYPE_LATEST)
 
-
-# The page loads only its own files (no CDN), so the policy can be strict: no inline script.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")

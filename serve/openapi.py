@@ -8,7 +8,7 @@ def _error(description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def openapi_document(config) -> dict:
+def openapi_document(settings) -> dict:
     probability = {"type": "number", "minimum": 0, "maximum": 1}
     return {
         "openapi": "3.0.3",
@@ -45,8 +45,11 @@ def openapi_document(config) -> dict:
                         "schema": {"$ref": "#/components/schemas/Prediction"}}}},
                     "400": _error("No image in the request"),
                     "405": _error("Method not allowed"),
-                    "413": _error(f"Body over {config['MAX_CONTENT_LENGTH']:,} bytes or "
-                                  f"image over {config['MAX_IMAGE_PIXELS']:,} pixels"),
+                    "408": _error(f"The body took over {settings.upload_timeout} s "
+                                  "to arrive"),
+                    "413": _error(f"Body over {settings.max_upload_bytes:,} bytes, or an "
+                                  f"image over {settings.max_image_pixels:,} pixels "
+                                  f"({settings.max_photo_pixels:,} for JPEG)"),
                     "415": _error("Not an image, or a damaged one"),
                     "422": _error("The image is blank: draw a digit first"),
                 },

@@ -5,7 +5,7 @@ MNIST digits were binary NIST scans whose ink was size-normalised to fit a 20x20
 of mass of the ink sits at the centre. Ink is white (1.0) on black (0.0).
 
 Pipeline, pure functions on arrays:
-  decode_image  bytes -> Pillow image (size caps, EXIF orientation, first frame)
+  decode_image  bytes -> Pillow image, bounded work (serve/decode.py)
   to_grey       any mode -> float32 2-D in [0, 1], transparency resolved
   ink_map       polarity detected, background removed -> ink in [0, 1]
   mnist_layout  crop to the ink, fit 20 px, centre of mass at the centre -> 28x28
@@ -13,89 +13,19 @@ Pipeline, pure functions on arrays:
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-import pyspng
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter
+
+from serve.decode import (DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS, BlankImage,
+                          PreprocessError, decode_image)
 
 FIELD = 28  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full range)
 NOISE_FLOOR = 0.2  # ink below this fraction of the strongest ink is paper noise
-DEFAULT_MAX_PIXELS = 40_000_000  # beyond this an upload is a decompression bomb
-
-
-class PreprocessError(ValueError):
-    """The upload cannot be turned into a digit; ``status`` is the HTTP code to answer."""
-
-    status = 400
-
-
-class NotAnImage(PreprocessError):
-    status = 415
-
-
-class ImageTooLarge(PreprocessError):
-    status = 413
-
-
-class BlankImage(PreprocessError):
-    status = 422
 
 
 BLANK = "the image is blank: draw a digit first"
-
-
-# --- decoding ----------------------------------------------------------------------------
-
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Decode bytes: refuse bombs before decoding, honour EXIF, first frame. Plain PNGs go
-    to libspng (decode_plain_png), everything else to Pillow."""
-    if not data:
-        raise NotAnImage("the file is empty")
-    try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
-    except UnidentifiedImageError:
-        raise NotAnImage("not an image that Pillow can read "
-                         "(PNG, JPEG, GIF, BMP, WebP, TIFF...)") from None
-    except (OSError, ValueError, SyntaxError) as error:
-        raise NotAnImage(f"the image could not be read: {error}") from None
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ImageTooLarge(f"the image is {width}x{height} pixels; "
-                            f"the limit is {max_pixels:,} pixels")
-    if width == 0 or height == 0:
-        raise NotAnImage("the image has no pixels")
-    if image.format == "PNG":
-        plain = decode_plain_png(image, data)
-        if plain is not None:
-            return plain
-    try:
-        image.seek(0)  # the first frame of an animation
-        image.load()
-        if "exif" in image.info or image.format == "TIFF":  # only these can be rotated
-            ImageOps.exif_transpose(image, in_place=True)
-        return image
-    except Image.DecompressionBombError as error:
-        raise ImageTooLarge(str(error)) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise NotAnImage(f"the image is damaged or truncated: {error}") from None
-
-
-def decode_plain_png(image: Image.Image, data: bytes) -> Image.Image | None:
-    """A plain PNG, as a canvas's toBlob() makes (8-bit grey or colour, one frame, no EXIF,
-    no palette, no transparent colour key), decoded by libspng in about two thirds of the
-    time Pillow's decoder takes, which on a 280x280 canvas is as long as all the rest of a
-    prediction. None when Pillow must do it.
-    """
-    if (image.mode not in ("RGBA", "RGB", "L") or getattr(image, "is_animated", False)
-            or "exif" in image.info or "transparency" in image.info):
-        return None
-    try:
-        return Image.fromarray(pyspng.load(data, image.mode))
-    except RuntimeError:  # damaged: Pillow's decoder explains what is wrong
-        return None
 
 
 # --- colour -> grey ----------------------------------------------------------------------
@@ -247,10 +177,11 @@ def preprocess_array(grey: np.ndarray) -> np.ndarray:
     return digit[None, :, :, None]
 
 
-def preprocess_image(source, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def preprocess_image(source, max_pixels: int = DEFAULT_MAX_PIXELS,
+                     max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS) -> np.ndarray:
     """Bytes, a Pillow image or a grey array of one digit -> float32 (1, 28, 28, 1)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        source = decode_image(bytes(source), max_pixels)
+        source = decode_image(bytes(source), max_pixels, max_photo_pixels)
     if isinstance(source, Image.Image):
         source = to_grey(source)
     return preprocess_array(source)

@@ -5,14 +5,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from serve import create_app
-from serve.config import ROOT
+from serve.settings import ROOT, Settings
 
 SHIPPED_MODEL = ROOT / "models" / "mnist.onnx"
 
 
 @pytest.fixture(scope="session")
 def app():
-    return create_app({"TESTING": True, "MODEL_PATH": str(SHIPPED_MODEL)})
+    return create_app(Settings(model_path=SHIPPED_MODEL), TESTING=True)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from serve import create_app
+from serve.settings import Settings
 from tests.serving.conftest import (SHIPPED_MODEL, canvas_png, one, post_image, seven,
                                     zero)
 
@@ -111,8 +112,8 @@ def test_blank_canvas_is_422_and_says_to_draw_first(client):
 
 
 def test_body_over_the_limit_is_413():
-    small = create_app({"TESTING": True, "MODEL_PATH": str(SHIPPED_MODEL),
-                        "MAX_CONTENT_LENGTH": 10_000})
+    small = create_app(Settings(model_path=SHIPPED_MODEL, max_upload_bytes=10_000),
+                       TESTING=True)
     noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG")

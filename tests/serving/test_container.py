@@ -18,7 +18,7 @@ import pytest
 
 from benchmarks.serve_latency import free_port
 from benchmarks.serve_latency import multipart as multipart_body
-from serve.config import ROOT
+from serve.settings import ROOT
 from tests.serving.conftest import canvas_png, seven
 
 

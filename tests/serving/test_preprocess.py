@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from serve.preprocess import (BlankImage, ImageTooLarge, NotAnImage, decode_image,
-                              preprocess_image)
+from serve.decode import BlankImage, ImageTooLarge, NotAnImage, decode_image
+from serve.preprocess import preprocess_image
 from tests.serving.conftest import canvas_png, centre_of_mass, one, seven, zero
 from tests.serving.drawings import mnist_sample
 

@@ -1,0 +1,56 @@
+"""Every setting of the server and the batch command, read from the environment once.
+
+The README's "Configuration" table lists them; `Settings.from_environment()` is the only
+place that reads them, and the app, serve/gunicorn_conf.py and serve/batch.py all use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from serve.decode import DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 2  # gunicorn processes, each with its own onnxruntime session
+    connections: int = 1000  # open connections per worker (gevent)
+    timeout: int = 30  # a worker silent this long is restarted
+    keepalive: int = 5  # seconds to wait for a request's headers on an open connection
+    upload_timeout: int = 10  # seconds to receive a request's body
+    model_path: Path = ROOT / "models" / "mnist.onnx"
+    ort_threads: int = 1  # onnxruntime intra-op threads per process
+    max_upload_bytes: int = 5 * 1024 * 1024  # request body limit (413 beyond)
+    max_image_pixels: int = DEFAULT_MAX_PIXELS  # declared size limit, decoded in full
+    max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS  # JPEG, decoded at reduced scale
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_environment(cls, environ=os.environ) -> Settings:
+        """Each field from the upper-case variable of its name, e.g. MAX_UPLOAD_BYTES."""
+        values = {}
+        for field in dataclasses.fields(cls):
+            text = environ.get(field.name.upper(), "").strip()
+            if text:
+                values[field.name] = parse(field.name, text, type(field.default))
+        return cls(**values)
+
+
+def parse(name: str, text: str, kind: type):
+    if kind is int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise SystemExit(f"{name.upper()}={text!r} is not a whole number") from None
+        if value < 0:
+            raise SystemExit(f"{name.upper()}={text!r} must not be negative")
+        return value
+    if kind is str:
+        return text.upper() if name == "log_level" else text
+    return kind(text)
