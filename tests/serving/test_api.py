@@ -9,7 +9,7 @@ from PIL import Image
 
 from serve import create_app
 from serve.settings import Settings
-from tests.serving.conftest import (SHIPPED_MODEL, canvas_png, one, post_image, seven,
+from tests.support import (SHIPPED_MODEL, canvas_png, one, post_image, seven,
                                     zero)
 
 

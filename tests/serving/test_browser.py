@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from tests.serving.conftest import canvas_png, seven
+from tests.support import canvas_png, seven
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

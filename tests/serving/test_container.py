@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.serve_latency import free_port
-from benchmarks.serve_latency import multipart as multipart_body
 from serve.settings import ROOT
-from tests.serving.conftest import canvas_png, seven
+from tests.support import canvas_png, free_port, seven
+from tests.support import multipart as multipart_body
 
 
 def dockerfile_copies():

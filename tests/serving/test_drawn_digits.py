@@ -6,7 +6,7 @@ white backgrounds and light-on-dark, scored with the shipped model: at least 99 
 
 import numpy as np
 
-from tests.serving.conftest import post_image
+from tests.support import post_image
 from tests.serving.drawings import STYLES, mnist_sample, png_bytes, redraw
 
 DIGITS = 2000  # the whole sample: at ~99 % a smaller one is mostly noise

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.serving.conftest import post_image
+from tests.support import post_image
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from tests.serving.conftest import canvas_png, post_image
+from tests.support import canvas_png, post_image
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,8 @@ from PIL import Image, ImageDraw
 
 from serve.decode import BlankImage, ImageTooLarge, NotAnImage, decode_image
 from serve.preprocess import preprocess_image
-from tests.serving.conftest import canvas_png, centre_of_mass, one, seven, zero
+from tests.support import canvas_png, centre_of_mass, encode, one, seven, zero
 from tests.serving.drawings import mnist_sample
-
-
-def encode(image: Image.Image, fmt="PNG", **params) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **params)
-    return buffer.getvalue()
 
 
 def digit_of(array):

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from serve.predictor import Predictor
-from tests.serving.conftest import SHIPPED_MODEL
+from tests.support import SHIPPED_MODEL
 from tests.serving.drawings import mnist_sample
 
 META = SHIPPED_MODEL.with_suffix(".json")
