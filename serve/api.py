@@ -106,13 +106,26 @@ def model_view_png(model_input: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def off_the_event_loop(function, *args):
+    """Run CPU-bound work in a native thread when serving under gevent, so that the event
+    loop goes on answering other connections (health checks above all) meanwhile."""
+    if monkey.is_module_patched("threading"):
+        return gevent.get_hub().threadpool.apply(function, args)
+    return function(*args)
+
+
+def read_digit(data: bytes, settings, predictor) -> tuple[np.ndarray, np.ndarray]:
+    """Upload bytes -> (model input, ten probabilities)."""
+    model_input = preprocess_image(data, settings.max_image_pixels, settings.max_photo_pixels)
+    return model_input, predictor.predict(model_input)[0]
+
+
 @bp.post("/predict")
 def predict():
     started = time.perf_counter()
     data = uploaded_bytes()
-    settings = current_app.extensions["settings"]
-    model_input = preprocess_image(data, settings.max_image_pixels, settings.max_photo_pixels)
-    probs = current_app.extensions["predictor"].predict(model_input)[0]
+    model_input, probs = off_the_event_loop(read_digit, data, current_app.extensions["settings"],
+                                            current_app.extensions["predictor"])
     answer = postprocess(probs)
     # The model's-eye view costs as much as the model itself, so only callers that show
     # it (the page) ask for it: /predict?include=model_input.

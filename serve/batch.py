@@ -5,6 +5,10 @@ preprocessing as /predict, other files are skipped and counted. A broken image g
 with its error and the run goes on. Rows are sorted by path. Every core decodes,
 preprocesses and predicts its own chunks of files; inference runs in batches.
 
+Only regular files are read: a named pipe, a broken symbolic link, a link loop, a file
+gone or unreadable by the time it is read each get a row with the reason. Symbolic links to
+folders are not followed (os.walk's default), so a link to a parent cannot loop forever.
+
 Exit status: 0 when every image was predicted, 1 when any failed, 2 for a usage error.
 """
 
@@ -12,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import multiprocessing
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -54,24 +60,85 @@ def find_images(paths: list[Path]) -> tuple[list[tuple[str, Path]], int]:
     """(shown path, real path) for every image, sorted by shown path; and the skip count.
 
     Shown paths start with the name of the folder given (``digits/a/1.png``), so rows
-    from several folders stay apart. A file named directly is taken whatever its suffix.
+    from several folders stay apart. Anything named directly that is not a folder (a file,
+    but also a named pipe or a broken link) is taken whatever its suffix: it gets its row,
+    with an error if it cannot be read. Only folders are walked, so a folder called
+    ``x.png`` is walked like any other and never read as a file.
     """
     found, skipped = [], 0
     for root in paths:
-        if root.is_file():
+        if not root.is_dir():
             found.append((root.as_posix(), root))
             continue
-        base = root.resolve().parent
-        for folder, dirs, files in os.walk(root):
+        # Only the folder given is resolved, never the files: a file's shown path is the
+        # link's own name, and a link loop or a link out of the tree cannot break the walk.
+        top = Path(root.resolve().name)
+        # os.walk does not follow links to folders (a link to a parent would loop); a
+        # folder it cannot list would silently lose its images, so say so.
+        for folder, dirs, files in os.walk(root, onerror=warn_unlisted):
             dirs.sort()
             for name in files:
                 path = Path(folder) / name
                 if path.suffix.lower() in IMAGE_EXTENSIONS:
-                    found.append((path.resolve().relative_to(base).as_posix(), path))
+                    found.append(((top / path.relative_to(root)).as_posix(), path))
                 else:
                     skipped += 1
     found.sort(key=lambda item: item[0])
     return found, skipped
+
+
+def warn_unlisted(error: OSError) -> None:
+    print(f"warning: cannot list the folder {error.filename}: {error.strerror or error}",
+          file=sys.stderr)
+
+
+# --- reading one file --------------------------------------------------------------------
+
+class NotRegularFile(OSError):
+    """The path is a folder, a named pipe, a device...: it is never read."""
+
+
+FILE_KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+              (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device")]
+
+# O_NONBLOCK: opening a named pipe for reading waits for a writer, possibly forever; with
+# it the open returns at once (it changes nothing for regular files). O_BINARY: Windows.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def check_regular(mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in FILE_KINDS if test(mode)), "a special file")
+        raise NotRegularFile(f"not a regular file: it is {kind}, so it was not read")
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file (links followed); else an OSError.
+
+    The stat before opening keeps pipes and devices from ever being opened; the fstat on
+    the open descriptor covers a file swapped for a pipe in between.
+    """
+    check_regular(os.stat(path).st_mode)
+    fd = os.open(path, OPEN_FLAGS)
+    with open(fd, "rb") as stream:  # closes fd, whatever happens
+        check_regular(os.fstat(fd).st_mode)
+        return stream.read()
+
+
+def read_error(path: Path, error: OSError) -> str:
+    """A sentence for the row saying why ``path`` could not be read."""
+    if isinstance(error, NotRegularFile):
+        return str(error)
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop: the link never leads to a file"
+    if isinstance(error, FileNotFoundError):
+        if os.path.islink(path):
+            return "broken symbolic link: the file it points to does not exist"
+        return "the file is gone: it was deleted or moved after the folders were listed"
+    if isinstance(error, PermissionError):
+        return "cannot read the file: permission denied"
+    return f"cannot read the file: {error.strerror or error}"
 
 
 # --- work done in the worker processes ---------------------------------------------------
@@ -79,11 +146,13 @@ def find_images(paths: list[Path]) -> tuple[list[tuple[str, Path]], int]:
 def load_one(path: Path) -> tuple[np.ndarray | None, str]:
     """Read and preprocess one file; an error is returned as text, never raised."""
     try:
-        return preprocess_image(path.read_bytes())[0], ""
+        data = read_regular_file(path)
+    except OSError as error:
+        return None, read_error(path, error)
+    try:
+        return preprocess_image(data)[0], ""
     except PreprocessError as error:
         return None, str(error)
-    except OSError as error:
-        return None, f"cannot read the file: {error.strerror or error}"
     except Exception as error:  # one odd file must not lose the rest of the batch
         return None, f"{type(error).__name__}: {error}"
 
@@ -180,7 +249,9 @@ def run(args) -> tuple[int, int]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    missing = [str(p) for p in args.paths if not p.exists()]
+    # lexists: a broken link named directly is a file at fault (a row with its error),
+    # not a mistyped path.
+    missing = [str(p) for p in args.paths if not os.path.lexists(p)]
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2

@@ -57,8 +57,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
         plain = decode_plain_png(image, data)
         if plain is not None:
             return shrink(plain)
-    if image.format in PHOTO_FORMATS and image.mode in ("L", "RGB"):
-        image.draft(image.mode, (WORK_SIDE // 2, WORK_SIDE // 2))  # DCT scaling
+    if image.format in PHOTO_FORMATS:
+        # DCT scaling (1/2 to 1/8) and colour to grey, inside libjpeg.
+        image.draft("L", (WORK_SIDE // 2, WORK_SIDE // 2))
     try:
         image.seek(0)  # the first frame of an animation
         image.load()
@@ -76,7 +77,7 @@ def open_image(data: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as error:  # over twice Pillow's own limit
-        raise ImageTooLarge(str(error)) from None
+        raise ImageTooLarge(f"the image is far too large: {error}") from None
     except Image.UnidentifiedImageError:
         raise NotAnImage("not an image that can be read: send PNG, JPEG, GIF, BMP, "
                          "WebP or TIFF") from None

@@ -2,13 +2,21 @@
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from serve import batch
 from serve.batch import COLUMNS, main
 from tests.serving.drawings import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
+
+REPO = Path(__file__).resolve().parents[2]
 
 BROKEN = {"broken/empty.png", "broken/text.png", "broken/truncated.jpg"}
 
@@ -103,3 +111,215 @@ def test_folder_without_images_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "docs" / "a.txt").write_text("x")
     assert main([str(tmp_path / "docs"), "-o", str(tmp_path / "x.csv"), "--quiet"]) == 2
     assert "no image files found" in capsys.readouterr().err
+
+
+# --- faults of the file system: every one gets its row, nothing hangs --------------------
+
+@pytest.fixture(scope="module")
+def digit_png():
+    images, _ = mnist_sample()
+    return png_bytes(Image.fromarray(images[0]))
+
+
+@pytest.fixture
+def deadline():
+    """Fail, rather than hang the whole test run, if reading blocks (a named pipe)."""
+    def expired(signum, frame):
+        raise TimeoutError("the batch run hung")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def make_fifo(path, png):
+    os.mkfifo(path)
+
+
+def make_broken_link(path, png):
+    path.symlink_to(path.parent / "missing.png")
+
+
+def make_link_loop(path, png):
+    path.symlink_to(path.parent / "other.png")
+    (path.parent / "other.png").symlink_to(path)
+
+
+def make_empty(path, png):
+    path.write_bytes(b"")
+
+
+FAULTS = {
+    "fifo": (make_fifo, "not a regular file: it is a named pipe (FIFO), so it was not read"),
+    "broken link": (make_broken_link,
+                    "broken symbolic link: the file it points to does not exist"),
+    "link loop": (make_link_loop, "symbolic link loop: the link never leads to a file"),
+    "empty": (make_empty, "the file is empty"),
+}
+
+
+def run_in_process(args, tmp_path):
+    out = tmp_path / "out.csv"
+    status = main([*map(str, args), "-o", str(out), "--quiet", "--workers", "1"])
+    return status, {r["path"]: r for r in read_rows(out)}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_fault_in_a_folder_gets_a_row_with_a_clear_error(fault, tmp_path, digit_png,
+                                                         deadline):
+    make, message = FAULTS[fault]
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "good.png").write_bytes(digit_png)
+    make(root / "bad.png", digit_png)
+    status, rows = run_in_process([root], tmp_path)
+    assert status == 1
+    assert rows["tree/bad.png"]["error"] == message
+    assert rows["tree/bad.png"]["digit"] == ""
+    assert rows["tree/good.png"]["error"] == "" and rows["tree/good.png"]["digit"] != ""
+    if fault == "link loop":  # both links of the loop are images of the folder
+        assert rows["tree/other.png"]["error"] == message
+
+
+@pytest.mark.parametrize("fault", ["fifo", "broken link"])
+def test_fault_named_on_the_command_line_gets_a_row(fault, tmp_path, digit_png, deadline):
+    make, message = FAULTS[fault]
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    good.write_bytes(digit_png)
+    make(bad, digit_png)
+    status, rows = run_in_process([good, bad], tmp_path)
+    assert status == 1  # a row with its error, not a usage error (2)
+    assert rows[bad.as_posix()]["error"] == message
+    assert rows[good.as_posix()]["error"] == ""
+
+
+def test_folder_named_like_an_image_is_walked_not_read(tmp_path, digit_png):
+    root = tmp_path / "tree"
+    (root / "x.png").mkdir(parents=True)
+    (root / "x.png" / "inside.png").write_bytes(digit_png)
+    status, rows = run_in_process([root], tmp_path)
+    assert status == 0
+    assert list(rows) == ["tree/x.png/inside.png"]
+
+
+def test_link_to_a_parent_folder_is_not_followed(tmp_path, digit_png):
+    root = tmp_path / "tree"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "1.png").write_bytes(digit_png)
+    (root / "sub" / "up").symlink_to(root, target_is_directory=True)  # a loop if followed
+    images, skipped = batch.find_images([root])
+    assert [shown for shown, _ in images] == ["tree/sub/1.png"]
+    assert skipped == 0
+
+
+def test_file_deleted_during_the_run_gets_a_row_and_the_run_goes_on(tmp_path, digit_png,
+                                                                    monkeypatch):
+    root = tmp_path / "tree"
+    root.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        (root / name).write_bytes(digit_png)
+    find_images = batch.find_images
+
+    def find_then_delete(paths):  # the walk saw b.png; it is gone when it is read
+        found = find_images(paths)
+        (root / "b.png").unlink()
+        return found
+
+    monkeypatch.setattr(batch, "find_images", find_then_delete)
+    status, rows = run_in_process([root], tmp_path)
+    assert status == 1
+    assert list(rows) == ["tree/a.png", "tree/b.png", "tree/c.png"]
+    assert rows["tree/b.png"]["error"] == (
+        "the file is gone: it was deleted or moved after the folders were listed")
+    assert rows["tree/a.png"]["digit"] == rows["tree/c.png"]["digit"] != ""
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root reads files whatever their permissions")
+def test_file_without_read_permission_gets_a_row(tmp_path, digit_png):
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "good.png").write_bytes(digit_png)
+    (root / "locked.png").write_bytes(digit_png)
+    (root / "locked.png").chmod(0)
+    status, rows = run_in_process([root], tmp_path)
+    assert status == 1
+    assert rows["tree/locked.png"]["error"] == "cannot read the file: permission denied"
+
+
+def test_permission_denied_on_open_gets_a_row(tmp_path, digit_png, monkeypatch):
+    """The same as above, for any user: opening the file is refused."""
+    locked = tmp_path / "locked.png"
+    locked.write_bytes(digit_png)
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    assert batch.load_one(locked) == (None, "cannot read the file: permission denied")
+
+
+def test_file_swapped_for_a_pipe_after_the_check_is_not_read(tmp_path, digit_png,
+                                                             monkeypatch, deadline):
+    """A race: the path passes the stat check, then is a named pipe when it is opened.
+
+    The open must not wait for a writer (O_NONBLOCK) and the pipe must not be read.
+    """
+    regular = tmp_path / "regular.png"
+    regular.write_bytes(digit_png)
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(
+        regular if Path(path) == pipe else path, *a, **k))
+    probs, error = batch.load_one(pipe)
+    assert probs is None
+    assert error == "not a regular file: it is a named pipe (FIFO), so it was not read"
+
+
+def test_all_faults_in_one_tree_with_the_real_command(tmp_path, digit_png):
+    root = tmp_path / "faults"
+    (root / "good" / "x.png").mkdir(parents=True)
+    (root / "good" / "0.png").write_bytes(digit_png)
+    (root / "good" / "1.png").write_bytes(digit_png)
+    (root / "good" / "x.png" / "2.png").write_bytes(digit_png)  # inside a folder "x.png"
+    (root / "good" / "up").symlink_to(root, target_is_directory=True)
+    os.mkfifo(root / "y.png")
+    (root / "z.png").symlink_to(root / "missing.png")
+    (root / "a.png").symlink_to(root / "b.png")
+    (root / "b.png").symlink_to(root / "a.png")
+    (root / "empty.png").write_bytes(b"")
+    expected = {  # shown path -> its error
+        "faults/good/0.png": "", "faults/good/1.png": "", "faults/good/x.png/2.png": "",
+        "faults/y.png": FAULTS["fifo"][1], "faults/z.png": FAULTS["broken link"][1],
+        "faults/a.png": FAULTS["link loop"][1], "faults/b.png": FAULTS["link loop"][1],
+        "faults/empty.png": "the file is empty"}
+    if os.geteuid() != 0:  # root could read it anyway
+        (root / "locked.png").write_bytes(digit_png)
+        (root / "locked.png").chmod(0)
+        expected["faults/locked.png"] = "cannot read the file: permission denied"
+    named_pipe, named_link = tmp_path / "named.png", tmp_path / "dangling.png"
+    os.mkfifo(named_pipe)
+    named_link.symlink_to(tmp_path / "nowhere.png")
+    expected[named_pipe.as_posix()] = FAULTS["fifo"][1]
+    expected[named_link.as_posix()] = FAULTS["broken link"][1]
+
+    out = tmp_path / "out.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "serve.batch", str(root), str(named_pipe), str(named_link),
+         "-o", str(out), "--workers", "2", "--batch-size", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    failed = len(expected) - 3
+    assert f"predicted 3, failed {failed}, skipped 0" in done.stderr
+
+    rows = read_rows(out)
+    assert [r["path"] for r in rows] == sorted(expected)
+    assert {r["path"]: r["error"] for r in rows} == expected
+    for r in rows:
+        assert (r["digit"] == "") == bool(r["error"])
