@@ -109,9 +109,21 @@ def model_view_png(model_input: np.ndarray) -> str:
 def off_the_event_loop(function, *args):
     """Run CPU-bound work in a native thread when serving under gevent, so that the event
     loop goes on answering other connections (health checks above all) meanwhile."""
-    if monkey.is_module_patched("threading"):
-        return gevent.get_hub().threadpool.apply(function, args)
-    return function(*args)
+    if not monkey.is_module_patched("threading"):
+        return function(*args)
+    result, error = gevent.get_hub().threadpool.apply(outcome, (function, *args))
+    if error is not None:
+        raise error
+    return result
+
+
+def outcome(function, *args):
+    """(result, None) or (None, error): gevent reports any exception that leaves its
+    thread pool as unhandled, with a traceback in the log, even one the caller handles."""
+    try:
+        return function(*args), None
+    except Exception as error:
+        return None, error
 
 
 def read_digit(data: bytes, settings, predictor) -> tuple[np.ndarray, np.ndarray]:

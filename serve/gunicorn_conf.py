@@ -24,6 +24,8 @@ errorlog = "-"
 # No preload: each worker imports the app and opens its own onnxruntime session after the
 # fork, as onnxruntime requires.
 preload_app = False
+# gunicorn's control socket would be a file in $HOME; nothing here uses it.
+control_socket_disable = True
 
 # prometheus_client must know its shared folder before it is imported by the workers.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

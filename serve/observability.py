@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -25,6 +26,7 @@ LATENCY = Histogram("digit_http_request_seconds", "Request latency by endpoint",
 PREDICTIONS = Counter("digit_predictions_total", "Predictions by predicted digit", ["digit"])
 
 access_log = logging.getLogger("serve.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def configure_logging(level: str) -> None:
@@ -50,8 +52,10 @@ def register(app: Flask) -> None:
     @app.before_request
     def start_timer():
         g.started = time.perf_counter()
-        # Keep a caller's id (from a load balancer) so logs can be joined across hops.
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # Keep a caller's id (from a load balancer) so logs can be joined across hops,
+        # when it is a plausible id: it is echoed in a header and written to the log.
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
     @app.after_request
     def record(response):

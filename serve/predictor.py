@@ -8,11 +8,17 @@ only fight over the two cores this runs on.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+
+# onnxruntime's telemetry (on by default in its Linux wheels since 1.25) would write a
+# device id to the temporary folder and try to reach Microsoft; it must be switched off
+# before the library is loaded.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+import onnxruntime as ort  # noqa: E402
 
 
 class Predictor:

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from serve.decode import (DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS, BlankImage,
-                          PreprocessError, decode_image)
+                          NotAnImage, PreprocessError, decode_image)
 
 FIELD = 28  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
@@ -37,7 +37,8 @@ def _luminance(image: Image.Image) -> np.ndarray:
         top = 65535.0 if image.mode.startswith("I;16") or grey.max() > 255 else 255.0
         if image.mode == "F" and grey.max() <= 1.0:
             top = 1.0
-        return np.clip(grey / top, 0.0, 1.0)
+        with np.errstate(invalid="ignore"):  # a NaN pixel (refused later) need not warn
+            return np.clip(grey / top, 0.0, 1.0)
     if image.mode != "L":
         image = image.convert("RGB").convert("L")  # CMYK, YCbCr, P, 1, RGB ...
     return np.asarray(image, dtype=np.float32) / 255.0
@@ -172,8 +173,26 @@ def mnist_layout(ink: np.ndarray) -> np.ndarray:
 # --- the public entry points -------------------------------------------------------------
 
 def preprocess_array(grey: np.ndarray) -> np.ndarray:
-    """float grey (H, W) in [0, 1] -> float32 (1, 28, 28, 1), as the model was trained."""
-    digit = mnist_layout(ink_map(np.asarray(grey, dtype=np.float32)))
+    """Grey (H, W) -> float32 (1, 28, 28, 1), as the model was trained.
+
+    Grey levels are floats in [0, 1], as to_grey makes them: values outside are clipped
+    (infinities too) and NaN, which a float TIFF may hold, is refused. Integers are read
+    as _luminance reads an image's: 0..255, or 0..65535 for uint16 or when a value
+    exceeds 255, so that an integer array gives what the Pillow image made of it gives.
+    Booleans are 0 or 1.
+    """
+    grey = np.asarray(grey)
+    if grey.ndim != 2 or grey.size == 0:
+        raise PreprocessError(f"not a grey image: an array of shape {grey.shape}")
+    if grey.dtype.kind in "iu":
+        wide = grey.dtype == np.uint16 or grey.max() > 255
+        grey = grey.astype(np.float32) / (65535.0 if wide else 255.0)
+    low, high = grey.min(), grey.max()
+    if np.isnan(low) or np.isnan(high):
+        raise NotAnImage("the image has pixels that are not numbers (NaN)")
+    if low < 0 or high > 1:
+        grey = np.clip(grey, 0, 1)
+    digit = mnist_layout(ink_map(grey.astype(np.float32, copy=False)))
     return digit[None, :, :, None]
 
 
