@@ -9,7 +9,6 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
-THREADS ?= 4
 IMAGES ?= images
 OUT ?= predictions.csv
 IMAGE ?= draw-a-digit:latest
@@ -48,7 +47,7 @@ export: .venv-train/done
 	$(TRAIN_PY) -m export $(ARGS)
 
 serve: .venv-serve/done
-	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) \
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) \
 		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve:create_app()"
 
 predict: .venv-serve/done

@@ -11,55 +11,16 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from tests.serving.drawings import mnist_sample, png_bytes, redraw
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": str(workers),
-           "THREADS": str(threads), "LOG_LEVEL": "WARNING"}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    server = subprocess.Popen([str(gunicorn), "--config", "serve/gunicorn_conf.py",
-                               "serve:create_app()"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not come up")
-
-
-def multipart(png: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
-            f"filename=\"canvas.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
-    body += png + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
+from tests.support import multipart, running_server
 
 
 def timed(connection, method, path, body=None, headers=None) -> tuple[float, int]:
@@ -122,10 +83,9 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def worker_memory(server: subprocess.Popen) -> tuple[float, list[float]]:
+def worker_memory(server) -> tuple[float, list[float]]:
     """Resident memory of the gunicorn master and of each worker (Linux /proc)."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return rss_mb(server.pid), [rss_mb(int(pid)) for pid in children]
+    return rss_mb(server.process.pid), [rss_mb(pid) for pid in server.worker_pids()]
 
 
 def ms(values, q):
@@ -138,23 +98,17 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
 
     images, _ = mnist_sample()
     rng = np.random.default_rng(0)
     canvases = [png_bytes(redraw(images[i], rng, "transparent")) for i in range(50)]
-    port = free_port()
-    server = start_server(port, args.workers, args.threads)
-    try:
-        times = latency(port, args.requests, canvases)
-        load = soak(port, args.clients, args.seconds, canvases)
+    with running_server(WORKERS=args.workers) as server:
+        times = latency(server.port, args.requests, canvases)
+        load = soak(server.port, args.clients, args.seconds, canvases)
         master_mb, workers_mb = worker_memory(server)
-    finally:
-        server.terminate()
-        server.wait(10)
     h50, p50 = statistics.median(times["healthz"]), statistics.median(times["predict"])
-    print(f"server: gunicorn, {args.workers} workers x {args.threads} threads; "
+    print(f"server: gunicorn, {args.workers} gevent workers; "
           f"{args.requests} requests each, 280x280 canvas PNGs ({len(canvases[0]):,} bytes)")
     print(f"GET  /healthz  p50 {h50 * 1000:6.2f} ms   p90 {ms(times['healthz'], 90):6.2f} ms")
     print(f"POST /predict  p50 {p50 * 1000:6.2f} ms   p90 {ms(times['predict'], 90):6.2f} ms")

@@ -83,7 +83,7 @@ def server(image):
     app_dir, venv = image
     port = free_port()
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(app_dir), "HOST": "127.0.0.1",
-           "PORT": str(port), "WORKERS": "2", "THREADS": "2", "LOG_LEVEL": "INFO"}
+           "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "INFO"}
     process = subprocess.Popen(dockerfile_cmd(), cwd=app_dir, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
