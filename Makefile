@@ -16,7 +16,7 @@ IMAGE ?= draw-a-digit:latest
 TRAIN_PY := .venv-train/bin/python
 SERVE_PY := .venv-serve/bin/python
 
-.PHONY: help train export serve predict test test-train test-serve bench docker clean
+.PHONY: help train export serve predict test test-train test-serve bench soak fuzz docker clean
 
 help:
 	@sed -n '2,7p' Makefile | sed 's/^# *//'
@@ -63,7 +63,14 @@ test-serve: .venv-serve/dev-done
 
 bench: .venv-serve/dev-done
 	$(SERVE_PY) -m benchmarks.serve_latency
+	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput
+
+soak: .venv-serve/dev-done
+	$(SERVE_PY) -m benchmarks.soak
+
+fuzz: .venv-serve/dev-done
+	HYPOTHESIS_PROFILE=long $(SERVE_PY) -m pytest tests/serving/test_fuzz.py $(PYTEST_ARGS)
 
 docker:
 	docker build -t $(IMAGE) .

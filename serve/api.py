@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import time
 
-import numpy as np
 import gevent
 import python_multipart
 from gevent import monkey
+from gevent.threadpool import ThreadPool
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 from flask import Blueprint, current_app, jsonify, request
 from PIL import Image
+import numpy as np
 
 from serve.decode import PreprocessError
 from serve.openapi import openapi_document
@@ -106,12 +108,20 @@ def model_view_png(model_input: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+@functools.cache
+def cpu_threads() -> ThreadPool:
+    """Native threads for the CPU work of this worker process, made after the fork. Two
+    keep a core busy while one waits for onnxruntime or Pillow (which release the GIL);
+    more would only hold more decoded images in memory at once."""
+    return ThreadPool(2)
+
+
 def off_the_event_loop(function, *args):
     """Run CPU-bound work in a native thread when serving under gevent, so that the event
     loop goes on answering other connections (health checks above all) meanwhile."""
     if not monkey.is_module_patched("threading"):
         return function(*args)
-    result, error = gevent.get_hub().threadpool.apply(outcome, (function, *args))
+    result, error = cpu_threads().apply(outcome, (function, *args))
     if error is not None:
         raise error
     return result

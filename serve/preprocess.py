@@ -59,8 +59,10 @@ def to_grey(image: Image.Image) -> np.ndarray:
     """
     if not has_alpha(image):
         return _luminance(image)
-    if image.mode not in ("RGBA", "LA"):
-        image = image.convert("RGBA")  # a palette's transparent index, premultiplied modes
+    if image.mode == "La":  # grey with premultiplied alpha (a TIFF's associated alpha)
+        image = image.convert("LA")  # Pillow converts La to LA only
+    elif image.mode not in ("RGBA", "LA"):
+        image = image.convert("RGBA")  # a palette's transparent index, PA, RGBa
     drawn = image.getbbox(alpha_only=True)  # the bounding box of the non-transparent pixels
     if drawn is None:  # fully transparent: nothing drawn
         return np.ones(image.size[::-1], dtype=np.float32)
