@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from serve.postprocess import postprocess
-from serve.predictor import Predictor
-from serve.decode import PreprocessError
-from serve.preprocess import preprocess_image
+from serve.core.postprocess import postprocess
+from serve.core.predictor import Predictor
+from serve.core.errors import BadImage
+from serve.core.preprocess import preprocess_image
 from serve.settings import Settings
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -151,7 +151,7 @@ def load_one(path: Path) -> tuple[np.ndarray | None, str]:
         return None, read_error(path, error)
     try:
         return preprocess_image(data)[0], ""
-    except PreprocessError as error:
+    except BadImage as error:
         return None, str(error)
     except Exception as error:  # one odd file must not lose the rest of the batch
         return None, f"{type(error).__name__}: {error}"

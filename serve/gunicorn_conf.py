@@ -8,7 +8,11 @@ arrive within `keepalive` seconds and its body within `upload_timeout`.
 import os
 import tempfile
 
-from serve.settings import Settings
+# prometheus_client must know its shared folder before anything imports it.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="digit-metrics-")
+
+from serve.settings import Settings  # noqa: E402
 
 settings = Settings.from_environment()
 
@@ -26,10 +30,6 @@ errorlog = "-"
 preload_app = False
 # gunicorn's control socket would be a file in $HOME; nothing here uses it.
 control_socket_disable = True
-
-# prometheus_client must know its shared folder before it is imported by the workers.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="digit-metrics-")
 
 
 def child_exit(server, worker):

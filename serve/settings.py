@@ -10,7 +10,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from serve.decode import DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS
+from serve.core.decode import DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,187 +1,251 @@
 // The page: wires the pad and controls to /predict and shows the answer as text, top-3
 // chips, a bar chart of the ten probabilities and the model's-eye view.
-"use strict";
+//
+// One rule keeps the views in step: event handlers only change `state` (through update())
+// and render() alone draws the page from it, so a language switch or a new answer can
+// never leave one view showing something the others do not.
+import { createPad } from "./pad.js";
+import { t } from "./i18n.js";
 
-(function () {
-  const $ = (id) => document.getElementById(id);
-  const UNSURE_BELOW = 0.5;
-  const BAR = "#9db4d6";
-  const WINNER = "#d9480f";
+const $ = (id) => document.getElementById(id);
+const UNSURE_BELOW = 0.5; // a winner below this probability gets the "not sure" note
+const BAR = "#9db4d6";
+const WINNER = "#d9480f";
+const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
-  let lang = localStorage.getItem("lang") ||
-    ((navigator.language || "en").toLowerCase().startsWith("ko") ? "ko" : "en");
-  let last = null; // the last prediction, re-rendered when the language changes
-  let lastMessage = null; // or the last message key / error
-  let inFlight = null;
+const state = {
+  lang: initialLanguage(), // "ko" | "en"
+  answer: null, // the last /predict body: { digit, prob, probs, top3, model_input }
+  message: null, // or, in its place, a message: { key, arg } (blank pad, an error)
+  busy: false, // a request is in flight
+  dragging: false, // a file is being dragged over the pad
+  penWidth: Number($("pen-width").value),
+};
 
-  const pad = createPad($("pad"), { onStrokeEnd: () => { if ($("live").checked) predictPad(); } });
-  const chart = new Chart($("chart"), {
-    type: "bar",
-    data: {
-      labels: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-      datasets: [{ label: "", data: new Array(10).fill(0), backgroundColor: new Array(10).fill(BAR) }],
+// The answer area's two states, as update() arguments.
+const cleared = { answer: null, message: null };
+const answered = (answer) => ({ answer, message: null });
+const told = (key, arg) => ({ answer: null, message: { key, arg } });
+
+function update(changes) {
+  Object.assign(state, changes);
+  render();
+}
+
+// --- drawing the page from state ---------------------------------------------------------
+
+// Chart.js is a classic script (vendor/chart.umd.min.js) that ran before this module.
+const chart = new globalThis.Chart($("chart"), {
+  type: "bar",
+  data: { labels: DIGITS, datasets: [{ label: "", data: [], backgroundColor: [] }] },
+  options: {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: { duration: 200 },
+    scales: { y: { min: 0, max: 1, ticks: { callback: (v) => `${Math.round(v * 100)}%` } } },
+    plugins: {
+      legend: { display: false },
+      tooltip: { callbacks: { label: (item) => `${percent(item.raw)}%` } },
     },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: { duration: 200 },
-      scales: { y: { min: 0, max: 1, ticks: { callback: (v) => `${Math.round(v * 100)}%` } } },
-      plugins: {
-        legend: { display: false },
-        tooltip: { callbacks: { label: (item) => `${(item.raw * 100).toFixed(2)}%` } },
-      },
-    },
-  });
+  },
+});
 
-  // --- language -------------------------------------------------------------------------
-  function t(key, ...args) {
-    const entry = I18N[lang][key];
-    return typeof entry === "function" ? entry(...args) : entry;
+function render() {
+  renderLanguage();
+  renderAnswer();
+  $("pen-width-value").textContent = state.penWidth;
+  $("drop-note").hidden = !state.dragging;
+  if (state.busy) $("predict").setAttribute("aria-busy", "true");
+  else $("predict").removeAttribute("aria-busy");
+}
+
+function renderLanguage() {
+  const { lang } = state;
+  document.documentElement.lang = lang;
+  document.title = `${t(lang, "title")} · ${t(otherLanguage(lang), "title")}`;
+  document.querySelectorAll("[data-i18n]").forEach((el) => setText(el, t(lang, el.dataset.i18n)));
+  setText($("lang-toggle"), t(lang, "otherLanguage"));
+}
+
+function renderAnswer() {
+  const { answer } = state;
+  const { result, note } = describe(state);
+  setText($("result"), result);
+  setText($("note"), note);
+  $("top3").replaceChildren(...(answer ? answer.top3.map(chip) : []));
+  renderChart(state);
+  renderModelView(answer);
+}
+
+// The words for the answer area. A new kind of verdict gets its case here.
+function describe({ lang, answer, message }) {
+  if (message) return { result: "", note: t(lang, message.key, message.arg) };
+  if (!answer) return { result: "", note: "" };
+  return {
+    result: t(lang, "result", answer.digit, percent(answer.prob)),
+    note: answer.prob < UNSURE_BELOW ? t(lang, "unsure") : "",
+  };
+}
+
+function chip({ digit, prob }, rank) {
+  const el = document.createElement("span");
+  el.className = rank === 0 ? "chip winner" : "chip";
+  el.textContent = `${digit} · ${percent(prob)}%`;
+  return el;
+}
+
+// The one chart is updated in place: Chart.js refuses a second chart on the same canvas.
+// It is redrawn only when its answer or language changed, not on every render.
+const charted = { answer: undefined, lang: undefined };
+function renderChart({ answer, lang }) {
+  if (charted.answer === answer && charted.lang === lang) return;
+  Object.assign(charted, { answer, lang });
+  const dataset = chart.data.datasets[0];
+  dataset.label = t(lang, "chartLabel");
+  dataset.data = answer ? answer.probs : DIGITS.map(() => 0);
+  dataset.backgroundColor = DIGITS.map((_, d) => (answer?.digit === d ? WINNER : BAR));
+  chart.update();
+}
+
+function renderModelView(answer) {
+  const img = $("model-view");
+  const src = answer?.model_input;
+  img.hidden = !src;
+  if (!src) img.removeAttribute("src");
+  else if (img.getAttribute("src") !== src) img.src = src; // no reload for the same image
+}
+
+// Skips writes that change nothing, so live regions only announce real changes.
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function percent(p) {
+  return (p * 100).toFixed(2);
+}
+
+// --- language ----------------------------------------------------------------------------
+
+function initialLanguage() {
+  const saved = localStorage.getItem("lang");
+  if (saved === "ko" || saved === "en") return saved;
+  return (navigator.language || "en").toLowerCase().startsWith("ko") ? "ko" : "en";
+}
+
+function otherLanguage(lang) {
+  return lang === "ko" ? "en" : "ko";
+}
+
+function toggleLanguage() {
+  const lang = otherLanguage(state.lang);
+  localStorage.setItem("lang", lang);
+  update({ lang });
+}
+
+// --- talking to the server ---------------------------------------------------------------
+
+let inFlight = null; // the AbortController of the request whose answer is awaited
+
+async function send(blob, name) {
+  inFlight?.abort(); // only the newest drawing's answer matters
+  const controller = new AbortController();
+  inFlight = controller;
+  update({ busy: true });
+  const outcome = await ask(blob, name, controller.signal);
+  if (inFlight !== controller) return; // a newer request took over
+  inFlight = null;
+  update({ ...outcome, busy: false });
+}
+
+// One round trip to /predict, returned as the answer-area state it leads to.
+async function ask(blob, name, signal) {
+  const form = new FormData();
+  form.append("image", blob, name);
+  try {
+    const response = await fetch("/predict?include=model_input", { method: "POST", body: form, signal });
+    const body = await response.json().catch(() => ({ error: response.statusText }));
+    if (response.ok) return answered(body);
+    if (response.status === 422) return told("blank"); // the server saw no ink
+    return told("failed", body.error || response.statusText);
+  } catch (error) {
+    return error.name === "AbortError" ? {} : told("network");
   }
-  function applyLanguage() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
-    document.title = `${t("title")} · ${lang === "ko" ? "Draw a digit" : "손글씨 숫자 인식"}`;
-    $("lang-toggle").textContent = t("otherLanguage");
-    chart.data.datasets[0].label = t("chartLabel");
-    chart.update("none");
-    if (last) showPrediction(last);
-    else if (lastMessage) showMessage(lastMessage.key, lastMessage.arg);
-  }
-  $("lang-toggle").addEventListener("click", () => {
-    lang = lang === "ko" ? "en" : "ko";
-    localStorage.setItem("lang", lang);
-    applyLanguage();
-  });
+}
 
-  // --- showing answers ------------------------------------------------------------------
-  const percent = (p) => (p * 100).toFixed(2);
+async function predictPad() {
+  if (pad.isEmpty()) return update(told("blank")); // never ask about an empty pad
+  return send(await pad.toBlob(), "canvas.png");
+}
 
-  function showPrediction(answer) {
-    last = answer;
-    lastMessage = null;
-    $("result").textContent = t("result", answer.digit, percent(answer.prob));
-    $("note").textContent = answer.prob < UNSURE_BELOW ? t("unsure") : "";
-    $("top3").replaceChildren(...answer.top3.map((item, rank) => {
-      const chip = document.createElement("span");
-      chip.className = rank === 0 ? "chip winner" : "chip";
-      chip.textContent = `${item.digit} · ${percent(item.prob)}%`;
-      return chip;
-    }));
-    chart.data.datasets[0].data = answer.probs;
-    chart.data.datasets[0].backgroundColor = answer.probs.map((_, d) => (d === answer.digit ? WINNER : BAR));
-    chart.update();
-    if (answer.model_input) {
-      $("model-view").src = answer.model_input;
-      $("model-view").hidden = false;
-    }
-  }
+// An image file, chosen with the file input or dropped on the pad: the answer is about it
+// now, so the drawing goes.
+function predictFile(file) {
+  if (!file) return;
+  pad.clear();
+  send(file, file.name);
+}
 
-  function showMessage(key, arg) {
-    last = null;
-    lastMessage = { key, arg };
-    $("result").textContent = "";
-    $("note").textContent = t(key, arg);
-  }
+// --- controls ----------------------------------------------------------------------------
 
-  function resetAnswer() {
-    last = null;
-    lastMessage = null;
-    $("result").textContent = "";
-    $("note").textContent = "";
-    $("top3").replaceChildren();
-    chart.data.datasets[0].data = new Array(10).fill(0);
-    chart.data.datasets[0].backgroundColor = new Array(10).fill(BAR);
-    chart.update();
-    $("model-view").hidden = true;
-    $("model-view").removeAttribute("src");
-  }
+const pad = createPad($("pad"), {
+  penWidth: state.penWidth,
+  onStrokeEnd: () => { if ($("live").checked) predictPad(); },
+});
 
-  // --- talking to the server ------------------------------------------------------------
-  async function send(blob, name) {
-    if (inFlight) inFlight.abort(); // only the newest drawing's answer matters
-    const controller = new AbortController();
-    inFlight = controller;
-    const form = new FormData();
-    form.append("image", blob, name);
-    $("predict").setAttribute("aria-busy", "true");
-    try {
-      const response = await fetch("/predict?include=model_input", { method: "POST", body: form, signal: controller.signal });
-      const body = await response.json().catch(() => ({ error: response.statusText }));
-      if (response.ok) showPrediction(body);
-      else if (response.status === 422) showMessage("blank");
-      else showMessage("failed", body.error || response.statusText);
-    } catch (error) {
-      if (error.name !== "AbortError") showMessage("network");
-    } finally {
-      if (inFlight === controller) {
-        inFlight = null;
-        $("predict").removeAttribute("aria-busy");
-      }
-    }
-  }
+function clearAll() {
+  pad.clear();
+  update(cleared);
+}
 
-  async function predictPad() {
-    if (pad.isEmpty()) { // never answer for an empty pad
-      resetAnswer();
-      showMessage("blank");
-      return;
-    }
-    await send(await pad.toBlob(), "canvas.png");
-  }
+function undo() {
+  pad.undo();
+  if (pad.isEmpty()) update(cleared);
+  else if ($("live").checked) predictPad();
+}
 
-  // --- controls -------------------------------------------------------------------------
-  const penWidth = $("pen-width");
-  penWidth.addEventListener("input", () => {
-    pad.setPenWidth(Number(penWidth.value));
-    $("pen-width-value").textContent = penWidth.value;
-  });
-  pad.setPenWidth(Number(penWidth.value));
-
-  function clearAll() { pad.clear(); resetAnswer(); }
-  function undo() {
-    pad.undo();
-    if (pad.isEmpty()) resetAnswer();
-    else if ($("live").checked) predictPad();
-  }
-
-  $("predict").addEventListener("click", predictPad);
-  $("clear").addEventListener("click", clearAll);
-  $("undo").addEventListener("click", undo);
-
-  document.addEventListener("keydown", (event) => {
-    // Buttons and links act on Enter themselves; everywhere else Enter means "predict".
-    const ownsEnter = ["BUTTON", "A", "SELECT", "TEXTAREA"].includes(event.target.tagName) ||
-      (event.target.tagName === "INPUT" && event.target.type === "file");
-    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
-      event.preventDefault();
-      undo();
-    } else if (event.key === "Escape") {
-      clearAll();
-    } else if (event.key === "Enter" && !ownsEnter) {
-      event.preventDefault();
-      predictPad();
-    }
-  });
-
-  // An image file: chosen with the file input or dropped on the pad.
-  $("upload").addEventListener("change", () => {
-    const file = $("upload").files[0];
-    if (file) { pad.clear(); send(file, file.name); }
-    $("upload").value = "";
-  });
-  const frame = $("pad").parentElement;
-  frame.addEventListener("dragover", (event) => {
+function onKey(event) {
+  // Buttons and links act on Enter themselves; everywhere else Enter means "predict".
+  const { tagName, type } = event.target;
+  const ownsEnter = ["BUTTON", "A", "SELECT", "TEXTAREA"].includes(tagName) ||
+    (tagName === "INPUT" && type === "file");
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
     event.preventDefault();
-    $("drop-note").hidden = false;
-  });
-  frame.addEventListener("dragleave", () => { $("drop-note").hidden = true; });
-  frame.addEventListener("drop", (event) => {
+    undo();
+  } else if (event.key === "Escape") {
+    clearAll();
+  } else if (event.key === "Enter" && !ownsEnter) {
     event.preventDefault();
-    $("drop-note").hidden = true;
-    const file = event.dataTransfer.files[0];
-    if (file) { pad.clear(); send(file, file.name); }
-  });
+    predictPad();
+  }
+}
 
-  applyLanguage();
-})();
+$("lang-toggle").addEventListener("click", toggleLanguage);
+$("predict").addEventListener("click", predictPad);
+$("clear").addEventListener("click", clearAll);
+$("undo").addEventListener("click", undo);
+document.addEventListener("keydown", onKey);
+
+$("pen-width").addEventListener("input", (event) => {
+  const penWidth = Number(event.target.value);
+  pad.setPenWidth(penWidth);
+  update({ penWidth });
+});
+
+$("upload").addEventListener("change", (event) => {
+  predictFile(event.target.files[0]);
+  event.target.value = ""; // choosing the same file again still fires "change"
+});
+
+const frame = $("pad").parentElement;
+frame.addEventListener("dragover", (event) => {
+  event.preventDefault(); // allows the drop
+  if (!state.dragging) update({ dragging: true }); // dragover repeats while hovering
+});
+frame.addEventListener("dragleave", () => update({ dragging: false }));
+frame.addEventListener("drop", (event) => {
+  event.preventDefault(); // the browser would open the file instead
+  update({ dragging: false });
+  predictFile(event.dataTransfer.files[0]);
+});
+
+render();

@@ -1,12 +1,10 @@
 // The drawing pad: pointer events (mouse, touch, pen), smooth strokes, crisp on high-DPI
 // screens, undo by stroke. Ink is black on transparent pixels, as toBlob() exports it.
-"use strict";
 
-window.createPad = function createPad(canvas, { onStrokeEnd } = {}) {
+export function createPad(canvas, { penWidth = 18, onStrokeEnd } = {}) {
   const ctx = canvas.getContext("2d");
   const strokes = []; // each stroke: { width, points: [{x, y}] } in CSS pixels
-  let current = null;
-  let penWidth = 18;
+  let current = null; // the stroke under the pointer, not yet in `strokes`
 
   function resize() {
     // Back the canvas with device pixels so lines stay sharp on retina screens.
@@ -37,11 +35,12 @@ window.createPad = function createPad(canvas, { onStrokeEnd } = {}) {
       const mid = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
       ctx.quadraticCurveTo(points[i].x, points[i].y, mid.x, mid.y);
     }
-    const last = points[points.length - 1];
-    ctx.lineTo(last.x, last.y);
+    const end = points[points.length - 1];
+    ctx.lineTo(end.x, end.y);
     ctx.stroke();
   }
 
+  // Strokes are the truth; the bitmap is redrawn from them (undo, resize).
   function redraw() {
     ctx.save();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -56,29 +55,34 @@ window.createPad = function createPad(canvas, { onStrokeEnd } = {}) {
     return { x: event.clientX - rect.left, y: event.clientY - rect.top };
   }
 
-  canvas.addEventListener("pointerdown", (event) => {
+  function start(event) {
     if (event.button !== 0) return;
     event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
+    canvas.setPointerCapture(event.pointerId); // keep the stroke when the pointer leaves
     current = { width: penWidth, points: [point(event)] };
     redraw();
-  });
-  canvas.addEventListener("pointermove", (event) => {
+  }
+
+  function move(event) {
     if (!current) return;
     event.preventDefault();
     // Coalesced events carry the points the browser merged between frames: no gaps.
-    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+    const events = event.getCoalescedEvents?.() ?? [];
     (events.length ? events : [event]).forEach((e) => current.points.push(point(e)));
     redraw();
-  });
+  }
+
   function finish(event) {
     if (!current) return;
     event.preventDefault();
     strokes.push(current);
     current = null;
     redraw();
-    if (onStrokeEnd) onStrokeEnd();
+    onStrokeEnd?.();
   }
+
+  canvas.addEventListener("pointerdown", start);
+  canvas.addEventListener("pointermove", move);
   canvas.addEventListener("pointerup", finish);
   canvas.addEventListener("pointercancel", finish);
   window.addEventListener("resize", resize);
@@ -86,10 +90,9 @@ window.createPad = function createPad(canvas, { onStrokeEnd } = {}) {
 
   return {
     isEmpty: () => strokes.length === 0,
-    strokeCount: () => strokes.length,
     setPenWidth: (width) => { penWidth = width; },
     undo() { strokes.pop(); redraw(); },
     clear() { strokes.length = 0; current = null; redraw(); },
     toBlob: () => new Promise((resolve) => canvas.toBlob(resolve, "image/png")),
   };
-};
+}

@@ -143,7 +143,7 @@ def running_server(python: str | Path = sys.executable, cwd: Path = ROOT,
         log = scratch / "server.log"
         with open(log, "wb") as log_file:
             process = subprocess.Popen(
-                [str(gunicorn), "--config", "serve/gunicorn_conf.py", "serve:create_app()"],
+                [str(gunicorn), "--config", "serve/gunicorn_conf.py", "serve.web.app:create_app()"],
                 cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
             wait_until_ready(port, process)

@@ -1,6 +1,6 @@
 import pytest
 
-from serve import create_app
+from serve.web.app import create_app
 from serve.settings import Settings
 from tests.support import SHIPPED_MODEL, canvas_png, seven
 

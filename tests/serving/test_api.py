@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from serve import create_app
+from serve.web.app import create_app
 from serve.settings import Settings
 from tests.support import (SHIPPED_MODEL, canvas_png, one, post_image, seven,
                                     zero)

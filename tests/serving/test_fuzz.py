@@ -2,7 +2,7 @@
 
 Hypothesis feeds ``preprocess_image`` arbitrary arrays, arbitrary bytes, damaged images of
 every format and Pillow images of every mode. The contract: a finite float32 array of shape
-(1, 28, 28, 1) in [0, 1], or a PreprocessError (NotAnImage, ImageTooLarge, BlankImage...);
+(1, 28, 28, 1) in [0, 1], or a BadImage (NotAnImage, ImageTooLarge, BlankImage...);
 never another exception. Schemathesis generates requests for every operation in
 /openapi.json: no 5xx, and every response's status, content type and body as documented.
 
@@ -24,9 +24,9 @@ from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 from PIL import Image, ImageDraw
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from serve import create_app
-from serve.decode import PreprocessError
-from serve.preprocess import preprocess_image
+from serve.web.app import create_app
+from serve.core.errors import BadImage
+from serve.core.preprocess import preprocess_image
 from serve.settings import Settings
 from tests.support import SHIPPED_MODEL, canvas_png, encode, post_image, seven
 
@@ -46,7 +46,7 @@ def check_contract(source):
     """preprocess_image(source) is a valid model input or a documented error; returns it."""
     try:
         out = preprocess_image(source)
-    except PreprocessError as error:
+    except BadImage as error:
         event(type(error).__name__)  # --hypothesis-show-statistics shows how deep it went
         return error
     event("model input")
@@ -110,7 +110,7 @@ def test_a_nan_pixel_is_refused_as_such_never_taken_for_a_blank_page(array, data
     row = data.draw(st.integers(0, array.shape[0] - 1))
     col = data.draw(st.integers(0, array.shape[1] - 1))
     array[row, col] = np.nan
-    with pytest.raises(PreprocessError, match="NaN"):
+    with pytest.raises(BadImage, match="NaN"):
         preprocess_image(array)
 
 

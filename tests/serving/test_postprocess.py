@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from serve.postprocess import postprocess
+from serve.core.postprocess import postprocess
 
 
 def test_digit_prob_probs_and_top3():

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from serve.decode import BlankImage, ImageTooLarge, NotAnImage, decode_image
-from serve.preprocess import preprocess_image
+from serve.core.decode import decode_image
+from serve.core.errors import BlankImage, ImageTooLarge, NotAnImage
+from serve.core.preprocess import preprocess_image
 from tests.support import canvas_png, centre_of_mass, encode, one, seven, zero
 from tests.serving.drawings import mnist_sample
 

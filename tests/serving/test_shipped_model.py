@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from serve.predictor import Predictor
+from serve.core.predictor import Predictor
 from tests.support import SHIPPED_MODEL
 from tests.serving.drawings import mnist_sample
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,8 @@ import numpy as np
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 import onnxruntime as ort  # noqa: E402
 
+from serve.core.contract import check_model  # noqa: E402
+
 
 class Predictor:
     def __init__(self, model_path: str | Path, threads: int = 1):
@@ -29,18 +30,14 @@ class Predictor:
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(self.model_path), options,
                                             providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
-        self.output_name = self.session.get_outputs()[0].name
+        self.input_name, self.output_name = check_model(self.session.get_inputs(),
+                                                        self.session.get_outputs())
         self.metadata = read_metadata(self.model_path)
-        self._lock = threading.Lock()  # ORT's run is thread-safe; the lock only guards stats
-        self.predictions = 0
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """float32 (N, 28, 28, 1) -> (N, 10) probabilities."""
+        """float32 (N, 28, 28, 1) -> (N, 10) probabilities. Safe from several threads."""
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         (probs,) = self.session.run([self.output_name], {self.input_name: batch})
-        with self._lock:
-            self.predictions += len(batch)
         return probs
 
 

@@ -5,7 +5,7 @@ MNIST digits were binary NIST scans whose ink was size-normalised to fit a 20x20
 of mass of the ink sits at the centre. Ink is white (1.0) on black (0.0).
 
 Pipeline, pure functions on arrays:
-  decode_image  bytes -> Pillow image, bounded work (serve/decode.py)
+  decode_image  bytes -> Pillow image, bounded work (serve/core/decode.py)
   to_grey       any mode -> float32 2-D in [0, 1], transparency resolved
   ink_map       polarity detected, background removed -> ink in [0, 1]
   mnist_layout  crop to the ink, fit 20 px, centre of mass at the centre -> 28x28
@@ -14,12 +14,13 @@ Pipeline, pure functions on arrays:
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageStat
 
-from serve.decode import (DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS, BlankImage,
-                          NotAnImage, PreprocessError, decode_image)
+from serve.core.contract import SIDE
+from serve.core.decode import DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS, decode_image
+from serve.core.errors import BadImage, BlankImage, NotAnImage
 
-FIELD = 28  # MNIST image side
+FIELD = SIDE  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full range)
 NOISE_FLOOR = 0.2  # ink below this fraction of the strongest ink is paper noise
@@ -72,27 +73,13 @@ def to_grey(image: Image.Image) -> np.ndarray:
     image = image.crop((max(left - 2, 0), max(top - 2, 0),
                         min(right + 2, image.width), min(bottom + 2, image.height)))
     grey, alpha = image.convert("LA").split()
-    # The ink's mean grey level over the drawn pixels (ImageStat would sum the same
-    # histogram in a Python loop).
-    counts = np.asarray(grey.histogram(mask=alpha), dtype=np.float64)
-    ink_level = float(counts @ np.arange(256)) / max(float(counts.sum()), 1.0)
+    ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]  # over the drawn pixels
     backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
     # Pillow blends in C: grey * alpha + backdrop * (1 - alpha).
     return np.asarray(Image.composite(grey, backdrop, alpha), dtype=np.float32) * (1 / 255)
 
 
 # --- grey -> ink -------------------------------------------------------------------------
-
-def _median(values: np.ndarray) -> float:
-    # np.median's generality costs more than the work on a few hundred border pixels.
-    return float(np.partition(values, values.size // 2)[values.size // 2])
-
-
-def _unit_clip(array: np.ndarray) -> np.ndarray:
-    """Clip to [0, 1] in place (np.clip's wrapper is slow on small arrays)."""
-    np.maximum(array, 0.0, out=array)
-    return np.minimum(array, 1.0, out=array)
-
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] (1 = strongest ink), whatever the polarity and paper tone.
@@ -102,9 +89,9 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     the larger departure: dark pens on light paper, or white-on-black like MNIST itself.
     """
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = _median(border)
+    background = float(np.median(border))
     # Grain of the paper or sensor, robustly from the border (MAD -> sigma).
-    noise = 1.4826 * _median(np.abs(border - background))
+    noise = 1.4826 * float(np.median(np.abs(border - background)))
     darker = background - float(grey.min())
     lighter = float(grey.max()) - background
     contrast = max(darker, lighter)
@@ -122,9 +109,7 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     floor = max(NOISE_FLOOR, 4 * noise / contrast)
     if floor >= 0.9:
         raise BlankImage(BLANK)
-    ink -= floor
-    ink *= 1.0 / (1.0 - floor)
-    return _unit_clip(ink)
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
 
 
 # --- ink -> MNIST layout -----------------------------------------------------------------
@@ -185,7 +170,7 @@ def preprocess_array(grey: np.ndarray) -> np.ndarray:
     """
     grey = np.asarray(grey)
     if grey.ndim != 2 or grey.size == 0:
-        raise PreprocessError(f"not a grey image: an array of shape {grey.shape}")
+        raise BadImage(f"not a grey image: an array of shape {grey.shape}")
     if grey.dtype.kind in "iu":
         wide = grey.dtype == np.uint16 or grey.max() > 255
         grey = grey.astype(np.float32) / (65535.0 if wide else 255.0)

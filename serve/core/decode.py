@@ -17,6 +17,8 @@ import io
 import pyspng
 from PIL import Image, ImageOps
 
+from serve.core.errors import ImageTooLarge, NotAnImage
+
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 # Phones' JPEGs that carry a second, preview image open as MPO.
 PHOTO_FORMATS = ("JPEG", "MPO")
@@ -26,24 +28,6 @@ WORK_SIDE = 1024
 DEFAULT_MAX_PIXELS = 4_000_000
 # JPEG, decoded at 1/2 to 1/8 scale: 25 MP admits the photos of today's phones (12-24 MP).
 DEFAULT_MAX_PHOTO_PIXELS = 25_000_000
-
-
-class PreprocessError(ValueError):
-    """The upload cannot be turned into a digit; ``status`` is the HTTP code to answer."""
-
-    status = 400
-
-
-class NotAnImage(PreprocessError):
-    status = 415
-
-
-class ImageTooLarge(PreprocessError):
-    status = 413
-
-
-class BlankImage(PreprocessError):
-    status = 422
 
 
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,

@@ -1,11 +1,18 @@
-"""Every error is JSON {"error": "..."} with the right status, never an HTML traceback."""
+"""The one place that turns errors into HTTP answers: JSON {"error": "..."} with the right
+status, never an HTML page or a traceback."""
 
 from __future__ import annotations
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from serve.decode import PreprocessError
+from serve.core.errors import BadImage, BlankImage, ImageTooLarge, NotAnImage
+
+STATUS = {
+    NotAnImage: 415,  # Unsupported Media Type
+    ImageTooLarge: 413,  # Content Too Large
+    BlankImage: 422,  # Unprocessable Content
+}
 
 
 def error_response(message: str, status: int):
@@ -15,9 +22,10 @@ def error_response(message: str, status: int):
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(PreprocessError)
-    def bad_image(error: PreprocessError):
-        return error_response(str(error), error.status)
+    @app.errorhandler(BadImage)
+    def bad_image(error: BadImage):
+        status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+        return error_response(str(error), status)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
@@ -27,7 +35,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         response = error_response(error.description or error.name, error.code or 500)
-        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 

@@ -97,7 +97,6 @@ def openapi_document(settings) -> dict:
                 "properties": {
                     "status": {"type": "string", "enum": ["ok"]},
                     "model": {"type": "object"},
-                    "predictions": {"type": "integer"},
                 },
             },
             "Error": {

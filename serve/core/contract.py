@@ -1,0 +1,40 @@
+"""What the model takes and gives: the one statement of it, for training, export, the
+server and the tests.
+
+The model reads a batch of 28x28 grey digits, white ink (1.0) on black (0.0), as float32
+[N, 28, 28, 1] in a tensor named "input", and answers ten probabilities [N, 10] in
+"probs". Training scales MNIST's bytes by 1/255 (``to_model_input``); the server's
+preprocessing makes any upload look like that. The names and shapes of a given ONNX file
+are read from the file itself (``check_model``), so a model that breaks the contract is
+refused when it is loaded, not when the first digit arrives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIDE = 28
+CLASSES = 10
+INPUT_NAME = "input"
+OUTPUT_NAME = "probs"
+INPUT_SHAPE = (None, SIDE, SIDE, 1)  # batch, height, width, channels
+OUTPUT_SHAPE = (None, CLASSES)
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """MNIST-style uint8 digits [N, 28, 28] -> float32 [N, 28, 28, 1] in [0, 1]."""
+    return (np.asarray(images, dtype=np.float32) / 255.0)[..., None]
+
+
+def check_model(inputs, outputs) -> tuple[str, str]:
+    """(input name, output name) of an onnxruntime session's inputs and outputs, once
+    their shapes are known to match the contract (a dynamic batch dimension is a str)."""
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(f"the model must have one input and one output, "
+                         f"not {len(inputs)} and {len(outputs)}")
+    for tensor, shape in ((inputs[0], INPUT_SHAPE), (outputs[0], OUTPUT_SHAPE)):
+        fixed = [None if not isinstance(d, int) else d for d in tensor.shape]
+        if fixed[1:] != list(shape[1:]) or tensor.type != "tensor(float)":
+            raise ValueError(f"'{tensor.name}' is {tensor.type} {tensor.shape}; the contract "
+                             f"is float {list(shape)}")
+    return inputs[0].name, outputs[0].name

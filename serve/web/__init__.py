@@ -1,0 +1,1 @@
+"""The thin web layer: Flask app factory, blueprints, error mapping, headers, metrics."""

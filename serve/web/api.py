@@ -1,0 +1,72 @@
+"""The JSON API: /predict, /healthz, /openapi.json."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+
+import numpy as np
+from flask import Blueprint, current_app, jsonify, request
+from PIL import Image
+
+from serve.core.postprocess import postprocess
+from serve.core.preprocess import preprocess_image
+from serve.web.offload import off_the_event_loop
+from serve.web.openapi import openapi_document
+from serve.web.uploads import uploaded_bytes
+
+bp = Blueprint("api", __name__)
+
+
+def read_digit(data: bytes, settings, predictor) -> tuple[np.ndarray, np.ndarray]:
+    """Upload bytes -> (model input, ten probabilities)."""
+    model_input = preprocess_image(data, settings.max_image_pixels, settings.max_photo_pixels)
+    return model_input, predictor.predict(model_input)[0]
+
+
+def model_view_png(model_input: np.ndarray) -> str:
+    """The 28x28 model input as a PNG data URL: what the model actually saw."""
+    pixels = np.round(model_input[0, :, :, 0] * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@bp.post("/predict")
+def predict():
+    started = time.perf_counter()
+    data = uploaded_bytes()
+    model_input, probs = off_the_event_loop(read_digit, data, current_app.extensions["settings"],
+                                            current_app.extensions["predictor"])
+    answer = postprocess(probs)
+    # The model's-eye view costs as much as the model itself, so only callers that show
+    # it (the page) ask for it: /predict?include=model_input.
+    if "model_input" in request.args.get("include", "").split(","):
+        answer["model_input"] = model_view_png(model_input)
+    answer["ms"] = round((time.perf_counter() - started) * 1000, 2)
+    request.environ["serve.digit"] = answer["digit"]  # for the access log and metrics
+    return jsonify(answer)
+
+
+@bp.get("/healthz")
+def healthz():
+    predictor = current_app.extensions["predictor"]
+    meta = predictor.metadata
+    return jsonify(
+        status="ok",
+        model={
+            "path": str(predictor.model_path.name),
+            "input": predictor.input_name,
+            "output": predictor.output_name,
+            "test_accuracy": meta.get("test_accuracy"),
+            "opset": meta.get("opset"),
+            "onnx_sha256": meta.get("onnx_sha256"),
+            "exported_at": meta.get("exported_at"),
+        },
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(current_app.extensions["settings"]))

@@ -1,0 +1,41 @@
+"""CPU-bound work off gevent's event loop.
+
+Decoding an upload and running the model take milliseconds of CPU (up to about a tenth
+of a second for the largest accepted image). Under gevent that would stop the worker from
+answering anything else meanwhile, health checks included, so the work runs in native
+threads and the event loop goes on serving other connections.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from gevent import monkey
+from gevent.threadpool import ThreadPool
+
+
+@functools.cache
+def cpu_threads() -> ThreadPool:
+    """This worker's threads, made after the fork. Two keep a core busy while one waits
+    for onnxruntime or Pillow (which release the GIL); more would only hold more decoded
+    images in memory at once."""
+    return ThreadPool(2)
+
+
+def off_the_event_loop(function, *args):
+    """function(*args), in a native thread when serving under gevent."""
+    if not monkey.is_module_patched("threading"):
+        return function(*args)
+    result, error = cpu_threads().apply(outcome, (function, *args))
+    if error is not None:
+        raise error
+    return result
+
+
+def outcome(function, *args):
+    """(result, None) or (None, error): gevent reports any exception that leaves its
+    thread pool as unhandled, with a traceback in the log, even one the caller handles."""
+    try:
+        return function(*args), None
+    except Exception as error:
+        return None, error
