@@ -30,4 +30,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=2)"
 
-CMD ["gunicorn", "--config", "serve/gunicorn_conf.py", "serve:create_app()"]
+CMD ["gunicorn", "--config", "serve/gunicorn_conf.py", "serve.web.app:create_app()"]

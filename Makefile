@@ -48,7 +48,7 @@ export: .venv-train/done
 
 serve: .venv-serve/done
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) \
-		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve:create_app()"
+		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve.web.app:create_app()"
 
 predict: .venv-serve/done
 	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT)
