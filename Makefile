@@ -1,9 +1,5 @@
 # draw-a-digit: train on MNIST with TensorFlow, export to ONNX, serve without TensorFlow.
-#   make serve    run the app on the shipped model (http://$(HOST):$(PORT))
-#   make test     run every test (both virtual environments)
-#   make train    fit the CNN (writes models/model.weights.h5, history.png, metrics.json)
-#   make export   convert to models/mnist.onnx and prove ONNX == Keras
-#   make predict IMAGES=dir OUT=predictions.csv    batch prediction over a folder tree
+# `make help` lists the targets from their `##` comments.
 
 PYTHON ?= python3
 HOST ?= 127.0.0.1
@@ -16,10 +12,12 @@ IMAGE ?= draw-a-digit:latest
 TRAIN_PY := .venv-train/bin/python
 SERVE_PY := .venv-serve/bin/python
 
-.PHONY: help train export serve predict test test-train test-serve bench soak fuzz docker clean
+.PHONY: help train export serve predict test test-train test-serve lint format bench soak \
+	fuzz docker clean
 
-help:
-	@sed -n '2,7p' Makefile | sed 's/^# *//'
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
 
 # The virtual environments are made on demand and remade when their requirements change.
 .venv-train/done: requirements-train.txt requirements-dev.txt
@@ -40,40 +38,48 @@ help:
 	.venv-serve/bin/pip install -r requirements-serve.txt -r requirements-dev.txt
 	touch $@
 
-train: .venv-train/done
+train: .venv-train/done ## fit the CNN (models/model.weights.h5, history.png, metrics.json)
 	$(TRAIN_PY) -m train $(ARGS)
 
-export: .venv-train/done
+export: .venv-train/done ## convert to models/mnist.onnx and prove ONNX == Keras
 	$(TRAIN_PY) -m export $(ARGS)
 
-serve: .venv-serve/done
+serve: .venv-serve/done ## run the app on the shipped model (http://$HOST:$PORT)
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) \
 		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve.web.app:create_app()"
 
-predict: .venv-serve/done
+predict: .venv-serve/done ## predict every image under IMAGES=dir into OUT=predictions.csv
 	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT)
 
-test: test-train test-serve
+test: test-train test-serve ## run every test (both virtual environments)
 
-test-train: .venv-train/done
+test-train: .venv-train/done ## the training and export tests
 	$(TRAIN_PY) -m pytest tests/training $(PYTEST_ARGS)
 
-test-serve: .venv-serve/dev-done
+test-serve: .venv-serve/dev-done ## the serving tests (API, hostile uploads, batch, browser)
 	$(SERVE_PY) -m pytest tests/serving $(PYTEST_ARGS)
 
-bench: .venv-serve/dev-done
+lint: .venv-serve/dev-done ## ruff: lint and format check
+	.venv-serve/bin/ruff check .
+	.venv-serve/bin/ruff format --check .
+
+format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
+	.venv-serve/bin/ruff check --fix .
+	.venv-serve/bin/ruff format .
+
+bench: .venv-serve/dev-done ## latency, robustness and batch throughput figures
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput
 
-soak: .venv-serve/dev-done
+soak: .venv-serve/dev-done ## 16 clients for 60 s, a fifth of the uploads hostile
 	$(SERVE_PY) -m benchmarks.soak
 
-fuzz: .venv-serve/dev-done
+fuzz: .venv-serve/dev-done ## the fuzzing tests with thousands of examples each
 	HYPOTHESIS_PROFILE=long $(SERVE_PY) -m pytest tests/serving/test_fuzz.py $(PYTEST_ARGS)
 
-docker:
+docker: ## build the slim serving image
 	docker build -t $(IMAGE) .
 
-clean:
-	rm -rf checkpoints .pytest_cache
+clean: ## remove checkpoints and caches
+	rm -rf checkpoints .pytest_cache .ruff_cache .hypothesis

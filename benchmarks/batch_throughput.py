@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.serving.drawings import mnist_sample, png_bytes, redraw
+from tests.support import mnist_sample, png_bytes, redraw
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def build_folder(folder: Path, count: int, canvas: bool) -> None:
     images, _ = mnist_sample()
     rng = np.random.default_rng(0)
-    unique = [png_bytes(redraw(images[i], rng, "transparent")) if canvas
-              else png_bytes(Image.fromarray(images[i])) for i in range(min(count, 500))]
+    unique = [
+        png_bytes(redraw(images[i], rng, "transparent"))
+        if canvas
+        else png_bytes(Image.fromarray(images[i]))
+        for i in range(min(count, 500))
+    ]
     for i in range(count):  # 100 per sub-folder, as exports usually come
         sub = folder / f"{i // 100:04d}"
         sub.mkdir(parents=True, exist_ok=True)
@@ -40,8 +44,16 @@ def build_folder(folder: Path, count: int, canvas: bool) -> None:
 
 def run_once(folder: Path, count: int, workers: int) -> tuple[float, float]:
     out = folder.parent / f"{folder.name}.csv"
-    command = [sys.executable, "-m", "serve.batch", str(folder), "-o", str(out),
-               "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "serve.batch",
+        str(folder),
+        "-o",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -58,18 +70,21 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    print(f"{os.cpu_count()} cores; {args.workers} worker processes; "
-          f"median of {args.repeat} runs")
+    print(f"{os.cpu_count()} cores; {args.workers} worker processes; median of {args.repeat} runs")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, count, canvas in (("28x28 MNIST-style PNGs", args.images, False),
-                                    ("280x280 canvas PNGs", args.canvases, True)):
+        for name, count, canvas in (
+            ("28x28 MNIST-style PNGs", args.images, False),
+            ("280x280 canvas PNGs", args.canvases, True),
+        ):
             folder = Path(tmp) / name.split()[0]
             build_folder(folder, count, canvas)
             runs = [run_once(folder, count, args.workers) for _ in range(args.repeat)]
             wall = statistics.median(r[0] for r in runs)
             inner = statistics.median(r[1] for r in runs)
-            print(f"{name:24s} {count:6d} images: {wall:7,.0f} images/s wall "
-                  f"(whole command), {inner:7,.0f} images/s reported by the command")
+            print(
+                f"{name:24s} {count:6d} images: {wall:7,.0f} images/s wall "
+                f"(whole command), {inner:7,.0f} images/s reported by the command"
+            )
     return 0
 
 

@@ -20,6 +20,7 @@ import selectors
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +32,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, all its threads."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
@@ -88,8 +89,10 @@ def slow_connections(port: int, count: int) -> list[socket.socket]:
     for i in range(count):
         s = socket.create_connection(("127.0.0.1", port))
         if i % 2:
-            s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                      b"Content-Length: 100000\r\n\r\n")
+            s.sendall(
+                b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                b"Content-Length: 100000\r\n\r\n"
+            )
         else:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         sockets.append(s)
@@ -132,8 +135,12 @@ def under_slow_clients(count: int, seconds: float) -> dict:
         tricker.join()
         for s in sockets:
             s.close()
-    return {"healthz_ms": health, "predict_ms": predict, "cut_after_s": sorted(cut.values()),
-            "connections": count}
+    return {
+        "healthz_ms": health,
+        "predict_ms": predict,
+        "cut_after_s": sorted(cut.values()),
+        "connections": count,
+    }
 
 
 def pct(values, q) -> float:
@@ -156,17 +163,21 @@ def main(argv=None) -> int:
 
     loaded = under_costly_uploads(uploads[costliest], args.clients, args.seconds)
     health = loaded["healthz_ms"]
-    print(f"2. {args.clients} clients posting '{costliest}' for {args.seconds:.0f} s "
-          f"({loaded['uploads']} uploads): /healthz p50 {pct(health, 50):.1f} ms, "
-          f"p99 {pct(health, 99):.1f} ms, max {max(health):.1f} ms over {len(health)} "
-          "(target p99 <= 100 ms)")
+    print(
+        f"2. {args.clients} clients posting '{costliest}' for {args.seconds:.0f} s "
+        f"({loaded['uploads']} uploads): /healthz p50 {pct(health, 50):.1f} ms, "
+        f"p99 {pct(health, 99):.1f} ms, max {max(health):.1f} ms over {len(health)} "
+        "(target p99 <= 100 ms)"
+    )
 
     slow = under_slow_clients(args.slow, args.seconds)
     cut = slow["cut_after_s"]
-    print(f"3. {args.slow} connections trickling headers or bodies: /healthz p99 "
-          f"{pct(slow['healthz_ms'], 99):.1f} ms, /predict p99 {pct(slow['predict_ms'], 99):.1f}"
-          f" ms (target <= 100 ms); {len(cut)} of {args.slow} cut off by the server, after "
-          + (f"{min(cut):.1f}-{max(cut):.1f} s" if cut else "-"))
+    print(
+        f"3. {args.slow} connections trickling headers or bodies: /healthz p99 "
+        f"{pct(slow['healthz_ms'], 99):.1f} ms, /predict p99 {pct(slow['predict_ms'], 99):.1f}"
+        f" ms (target <= 100 ms); {len(cut)} of {args.slow} cut off by the server, after "
+        + (f"{min(cut):.1f}-{max(cut):.1f} s" if cut else "-")
+    )
     return 0
 
 

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.serving.drawings import mnist_sample, png_bytes, redraw
-from tests.support import multipart, running_server
+from tests.support import mnist_sample, multipart, png_bytes, redraw, running_server
 
 
 def timed(connection, method, path, body=None, headers=None) -> tuple[float, int]:
@@ -108,15 +107,21 @@ def main(argv=None) -> int:
         load = soak(server.port, args.clients, args.seconds, canvases)
         master_mb, workers_mb = worker_memory(server)
     h50, p50 = statistics.median(times["healthz"]), statistics.median(times["predict"])
-    print(f"server: gunicorn, {args.workers} gevent workers; "
-          f"{args.requests} requests each, 280x280 canvas PNGs ({len(canvases[0]):,} bytes)")
+    print(
+        f"server: gunicorn, {args.workers} gevent workers; "
+        f"{args.requests} requests each, 280x280 canvas PNGs ({len(canvases[0]):,} bytes)"
+    )
     print(f"GET  /healthz  p50 {h50 * 1000:6.2f} ms   p90 {ms(times['healthz'], 90):6.2f} ms")
     print(f"POST /predict  p50 {p50 * 1000:6.2f} ms   p90 {ms(times['predict'], 90):6.2f} ms")
     print(f"ratio p50(/predict) / p50(/healthz) = {p50 / h50:.2f}  (target <= 3)")
-    print(f"{args.clients} concurrent clients for {load['seconds']:.1f} s: {load['ok']} ok, "
-          f"{load['errors']} errors, {load['ok'] / load['seconds']:.0f} predictions/s")
-    print(f"memory (RSS) after the soak: master {master_mb:.0f} MB, workers "
-          + ", ".join(f"{mb:.0f} MB" for mb in workers_mb))
+    print(
+        f"{args.clients} concurrent clients for {load['seconds']:.1f} s: {load['ok']} ok, "
+        f"{load['errors']} errors, {load['ok'] / load['seconds']:.0f} predictions/s"
+    )
+    print(
+        f"memory (RSS) after the soak: master {master_mb:.0f} MB, workers "
+        + ", ".join(f"{mb:.0f} MB" for mb in workers_mb)
+    )
     return 0 if load["errors"] == 0 else 1
 
 

@@ -21,8 +21,7 @@ import numpy as np
 
 from benchmarks.serve_latency import rss_mb
 from tests.hostile import bombs, costly_uploads
-from tests.serving.drawings import mnist_sample, png_bytes, redraw
-from tests.support import multipart, running_server
+from tests.support import mnist_sample, multipart, png_bytes, redraw, running_server
 
 HOSTILE_SHARE = 0.2  # one request in five is hostile
 
@@ -32,8 +31,17 @@ def uploads() -> tuple[list[bytes], list[bytes]]:
     rng = np.random.default_rng(3)
     drawings = [png_bytes(redraw(images[i], rng, "transparent")) for i in range(100)]
     costly = list(costly_uploads().values())
-    hostile = (list(bombs().values()) + costly[:2] + [b"", b"junk" * 100, drawings[0][:200],
-               b"%PDF-1.4", b"<svg xmlns='http://www.w3.org/2000/svg'/>"])
+    hostile = (
+        list(bombs().values())
+        + costly[:2]
+        + [
+            b"",
+            b"junk" * 100,
+            drawings[0][:200],
+            b"%PDF-1.4",
+            b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        ]
+    )
     return drawings, hostile
 
 
@@ -45,8 +53,9 @@ def client(port: int, stop: float, bodies, results: list, lock: threading.Lock) 
         body, content_type = multipart(data)
         started = time.perf_counter()
         try:
-            connection.request("POST", "/predict", body=body,
-                               headers={"Content-Type": content_type})
+            connection.request(
+                "POST", "/predict", body=body, headers={"Content-Type": content_type}
+            )
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -69,8 +78,12 @@ def mixed(drawings, hostile, seed: int):
 def run_clients(port, clients, seconds, drawings, hostile) -> list:
     results, lock = [], threading.Lock()
     stop = time.monotonic() + seconds
-    threads = [threading.Thread(target=client, args=(port, stop, mixed(drawings, hostile, n),
-                                                     results, lock)) for n in range(clients)]
+    threads = [
+        threading.Thread(
+            target=client, args=(port, stop, mixed(drawings, hostile, n), results, lock)
+        )
+        for n in range(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -95,17 +108,25 @@ def main(argv=None) -> int:
     statuses = collections.Counter(status for status, _ in results)
     server_errors = sum(n for s, n in statuses.items() if not isinstance(s, int) or s >= 500)
     latency = np.array([ms for _, ms in results])
-    growth = max((end - start) / start for start, end in zip(start_mb, end_mb))
-    print(f"{args.clients} clients for {args.seconds:.0f} s ({HOSTILE_SHARE:.0%} hostile): "
-          f"{len(results):,} requests, {len(results) / args.seconds:.0f}/s")
+    growth = max((end - start) / start for start, end in zip(start_mb, end_mb, strict=True))
+    print(
+        f"{args.clients} clients for {args.seconds:.0f} s ({HOSTILE_SHARE:.0%} hostile): "
+        f"{len(results):,} requests, {len(results) / args.seconds:.0f}/s"
+    )
     print("answers: " + ", ".join(f"{s}: {n:,}" for s, n in sorted(statuses.items(), key=str)))
-    print(f"5xx or broken connections: {server_errors} (target 0)"
-          + ("; a worker was restarted" if restarted else ""))
-    print(f"latency p50 {np.percentile(latency, 50):.1f} ms, p99 {np.percentile(latency, 99):.1f}"
-          f" ms, max {latency.max():.1f} ms")
-    print("worker memory after warm-up -> end: " + ", ".join(
-        f"{a:.0f} -> {b:.0f} MB" for a, b in zip(start_mb, end_mb))
-        + f"; largest growth {growth:+.1%} (target <= 10 %)")
+    print(
+        f"5xx or broken connections: {server_errors} (target 0)"
+        + ("; a worker was restarted" if restarted else "")
+    )
+    print(
+        f"latency p50 {np.percentile(latency, 50):.1f} ms, p99 {np.percentile(latency, 99):.1f}"
+        f" ms, max {latency.max():.1f} ms"
+    )
+    print(
+        "worker memory after warm-up -> end: "
+        + ", ".join(f"{a:.0f} -> {b:.0f} MB" for a, b in zip(start_mb, end_mb, strict=True))
+        + f"; largest growth {growth:+.1%} (target <= 10 %)"
+    )
     return 0 if server_errors == 0 and not restarted and growth <= 0.10 else 1
 
 

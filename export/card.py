@@ -9,6 +9,7 @@ import numpy as np
 
 def _pyplot():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -28,8 +29,15 @@ def plot_confusion(matrix: np.ndarray, path: Path) -> None:
     shown = ax.imshow(np.log1p(matrix), cmap="Blues")
     for (true, pred), count in np.ndenumerate(matrix):
         if count:
-            ax.text(pred, true, str(count), ha="center", va="center", fontsize=7,
-                    color="white" if true == pred else "black")
+            ax.text(
+                pred,
+                true,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if true == pred else "black",
+            )
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
     ax.set_xlabel("predicted")
@@ -51,10 +59,12 @@ def plot_confident_mistakes(images, y_true, probs, path: Path, count: int = 16) 
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.6))
     for ax in np.atleast_1d(axes).ravel():
         ax.axis("off")
-    for ax, index in zip(np.atleast_1d(axes).ravel(), wrong):
+    for ax, index in zip(np.atleast_1d(axes).ravel(), wrong, strict=False):
         ax.imshow(images[index], cmap="gray")
-        ax.set_title(f"true {y_true[index]}\nsaid {predicted[index]} "
-                     f"{probs[index, predicted[index]]:.0%}", fontsize=8)
+        ax.set_title(
+            f"true {y_true[index]}\nsaid {predicted[index]} {probs[index, predicted[index]]:.0%}",
+            fontsize=8,
+        )
     fig.suptitle("Most confidently wrong test digits")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -64,8 +74,9 @@ def plot_confident_mistakes(images, y_true, probs, path: Path, count: int = 16) 
 def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
     per_class = matrix.diagonal() / matrix.sum(axis=1)
     errors = int(matrix.sum() - matrix.trace())
-    worst = sorted(((int(matrix[t, p]), t, p) for t in range(10) for p in range(10) if t != p),
-                   reverse=True)[:3]
+    worst = sorted(
+        ((int(matrix[t, p]), t, p) for t in range(10) for p in range(10) if t != p), reverse=True
+    )[:3]
     rows = "\n".join(f"| {d} | {int(matrix[d].sum())} | {per_class[d]:.2%} |" for d in range(10))
     confusions = ", ".join(f"{t} read as {p} ({n}×)" for n, t, p in worst if n)
     val_digits = meta["training"].get("val_digits") or 0
@@ -75,27 +86,27 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
 ## What it is
 A small convolutional network (a 5×5 convolution, max-pooling, two 3×3 convolutions,
 max-pooling, each convolution with batch norm and each pooling followed by dropout, then a
-128-unit dense layer and a 10-way softmax; {meta['parameters']:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
+128-unit dense layer and a 10-way softmax; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
 digits{held_out}, augmented with small rotations, zooms
-and shifts and with thinner or thicker strokes. Exported to ONNX (opset {meta['opset']}) with tf2onnx; served with
+and shifts and with thinner or thicker strokes. Exported to ONNX (opset {meta["opset"]}) with tf2onnx; served with
 onnxruntime only.
 
-- **Input** `{meta['input']['name']}`: float32 `{meta['input']['shape']}`, one 28×28 grey image per row,
+- **Input** `{meta["input"]["name"]}`: float32 `{meta["input"]["shape"]}`, one 28×28 grey image per row,
   white ink (1.0) on black (0.0), the digit's longer side 20 px, centred by mass, as MNIST
   was made. `serve/preprocess.py` turns drawings, scans and photos into this.
-- **Output** `{meta['output']['name']}`: float32 `{meta['output']['shape']}`, the probabilities of 0–9.
+- **Output** `{meta["output"]["name"]}`: float32 `{meta["output"]["shape"]}`, the probabilities of 0–9.
 
 ## Accuracy
-**{meta['test_accuracy']:.2%}** on the 10,000 MNIST test digits ({errors} errors), measured with
+**{meta["test_accuracy"]:.2%}** on the 10,000 MNIST test digits ({errors} errors), measured with
 onnxruntime on this very file. The test digits were used for nothing else (the best epoch
 was chosen on the validation split). ONNX and Keras agree on every test digit (largest
-difference in any probability: {meta['parity']['max_abs_diff']:.1e}).
+difference in any probability: {meta["parity"]["max_abs_diff"]:.1e}).
 
 | digit | test digits | accuracy |
 |---|---|---|
 {rows}
 
-Most frequent confusions: {confusions or 'none'}.
+Most frequent confusions: {confusions or "none"}.
 
 ![Confusion matrix](confusion_matrix.png)
 
@@ -119,5 +130,5 @@ teaching and form fields where a person can check the answer.
 
 ## Data
 MNIST, by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (usually cited under
-CC BY-SA 3.0). Content sha256 of the data used: `{meta['training']['data_sha256']}`.
+CC BY-SA 3.0). Content sha256 of the data used: `{meta["training"]["data_sha256"]}`.
 """)

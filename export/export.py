@@ -24,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=ROOT / "models" / "model.weights.h5")
-    parser.add_argument("--out", type=Path, default=ROOT / "models" / "mnist.onnx",
-                        help="the ONNX file; metadata and card are written beside it")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "models" / "mnist.onnx",
+        help="the ONNX file; metadata and card are written beside it",
+    )
     parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files")
     parser.add_argument("--opset", type=int, default=None)
     parser.add_argument("--no-card", action="store_true", help="skip the model card figures")
@@ -51,12 +55,18 @@ def build_metadata(args, onnx_model, parity, model, opset) -> dict:
     return {
         "model": "mnist_cnn",
         "file": args.out.name,
-        "input": {"name": onnx_model.graph.input[0].name, "shape": shape(onnx_model.graph.input[0]),
-                  "dtype": "float32",
-                  "scaling": "white ink 1.0 on black 0.0; digit fit in 20x20, centred by mass"},
-        "output": {"name": onnx_model.graph.output[0].name,
-                   "shape": shape(onnx_model.graph.output[0]), "dtype": "float32",
-                   "meaning": "softmax probabilities of digits 0-9"},
+        "input": {
+            "name": onnx_model.graph.input[0].name,
+            "shape": shape(onnx_model.graph.input[0]),
+            "dtype": "float32",
+            "scaling": "white ink 1.0 on black 0.0; digit fit in 20x20, centred by mass",
+        },
+        "output": {
+            "name": onnx_model.graph.output[0].name,
+            "shape": shape(onnx_model.graph.output[0]),
+            "dtype": "float32",
+            "meaning": "softmax probabilities of digits 0-9",
+        },
         "opset": opset,
         "parameters": int(model.count_params()),
         "test_accuracy": round(parity.onnx_accuracy, 4),
@@ -64,13 +74,27 @@ def build_metadata(args, onnx_model, parity, model, opset) -> dict:
         "parity": parity.as_dict(),
         "weights_sha256": file_sha256(args.weights),
         "onnx_sha256": file_sha256(args.out),
-        "training": {key: training.get(key) for key in (
-            "test_accuracy", "best_val_accuracy", "epochs_run", "train_seconds", "val_digits",
-            "seed", "data_sha256")},
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "tf2onnx": tf2onnx.__version__,
-                     "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
-        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "training": {
+            key: training.get(key)
+            for key in (
+                "test_accuracy",
+                "best_val_accuracy",
+                "epochs_run",
+                "train_seconds",
+                "val_digits",
+                "seed",
+                "data_sha256",
+            )
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "tf2onnx": tf2onnx.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
+        "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -82,9 +106,9 @@ def main(argv=None) -> int:
     from export import card
     from export.convert import OPSET, to_onnx
     from export.parity import compare, onnx_session
+    from serve.core.contract import to_model_input
     from train.data import MNISTDataError, load_mnist
     from train.model import build_model
-    from train.train import to_model_input
 
     opset = args.opset or OPSET
     if not args.weights.exists():
@@ -105,10 +129,13 @@ def main(argv=None) -> int:
     session = onnx_session(args.out)
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test
     parity, probs = compare(model, session, x_test, y_test)
-    print(f"parity on {parity.digits} test digits: max |keras - onnx| = "
-          f"{parity.max_abs_diff:.2e} (limit 1e-05), argmax mismatches = "
-          f"{parity.argmax_mismatches}, accuracy keras {parity.keras_accuracy:.4f} / "
-          f"onnx {parity.onnx_accuracy:.4f}", flush=True)
+    print(
+        f"parity on {parity.digits} test digits: max |keras - onnx| = "
+        f"{parity.max_abs_diff:.2e} (limit 1e-05), argmax mismatches = "
+        f"{parity.argmax_mismatches}, accuracy keras {parity.keras_accuracy:.4f} / "
+        f"onnx {parity.onnx_accuracy:.4f}",
+        flush=True,
+    )
     if not parity.ok:
         print("FAILED: the ONNX model does not answer like Keras", file=sys.stderr)
         return 1
@@ -119,11 +146,13 @@ def main(argv=None) -> int:
         folder = args.out.parent
         matrix = card.confusion_matrix(y_test, probs.argmax(1))
         card.plot_confusion(matrix, folder / "confusion_matrix.png")
-        card.plot_confident_mistakes(mnist.x_test, y_test, probs,
-                                     folder / "confident_mistakes.png")
+        card.plot_confident_mistakes(mnist.x_test, y_test, probs, folder / "confident_mistakes.png")
         card.write_card(folder / "README.md", meta, matrix)
-    print(f"metadata -> {args.out.with_suffix('.json')}; test accuracy (onnxruntime) "
-          f"{meta['test_accuracy']:.4f}", flush=True)
+    print(
+        f"metadata -> {args.out.with_suffix('.json')}; test accuracy (onnxruntime) "
+        f"{meta['test_accuracy']:.4f}",
+        flush=True,
+    )
     return 0
 
 

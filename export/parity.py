@@ -19,8 +19,11 @@ class Parity:
 
     @property
     def ok(self) -> bool:
-        return (self.max_abs_diff <= MAX_ABS_DIFF and self.argmax_mismatches == 0
-                and self.keras_accuracy == self.onnx_accuracy)
+        return (
+            self.max_abs_diff <= MAX_ABS_DIFF
+            and self.argmax_mismatches == 0
+            and self.keras_accuracy == self.onnx_accuracy
+        )
 
     def as_dict(self) -> dict:
         return {**asdict(self), "ok": self.ok}
@@ -34,13 +37,15 @@ def onnx_session(path):
 
 def onnx_predict(session, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     name = session.get_inputs()[0].name
-    parts = [session.run(None, {name: x[i:i + batch_size]})[0]
-             for i in range(0, len(x), batch_size)]
+    parts = [
+        session.run(None, {name: x[i : i + batch_size]})[0] for i in range(0, len(x), batch_size)
+    ]
     return np.concatenate(parts)
 
 
-def compare(keras_model, session, x: np.ndarray, y: np.ndarray,
-            batch_size: int = 512) -> tuple[Parity, np.ndarray]:
+def compare(
+    keras_model, session, x: np.ndarray, y: np.ndarray, batch_size: int = 512
+) -> tuple[Parity, np.ndarray]:
     """Run both on the same digits; return the figures and ONNX's probabilities."""
     keras_probs = keras_model.predict(x, batch_size=batch_size, verbose=0)
     onnx_probs = onnx_predict(session, x, batch_size)

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from serve.core.errors import BadImage
 from serve.core.postprocess import postprocess
 from serve.core.predictor import Predictor
-from serve.core.errors import BadImage
 from serve.core.preprocess import preprocess_image
 from serve.settings import Settings
 
@@ -41,20 +41,28 @@ COLUMNS = ["path", "digit", "prob"] + [f"p{d}" for d in range(10)] + ["error"]
 def parse_args(argv=None):
     settings = Settings.from_environment()
     parser = argparse.ArgumentParser(
-        prog="python -m serve.batch", description=__doc__.splitlines()[0],
-        epilog="Output format follows the extension of -o: .csv (default) or .jsonl.")
+        prog="python -m serve.batch",
+        description=__doc__.splitlines()[0],
+        epilog="Output format follows the extension of -o: .csv (default) or .jsonl.",
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="folders and/or image files")
     parser.add_argument("-o", "--output", type=Path, default=Path("predictions.csv"))
     parser.add_argument("--model", type=Path, default=settings.model_path)
-    parser.add_argument("--batch-size", type=int, default=256,
-                        help="images per inference batch (and per work unit)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes that decode, preprocess and predict (default: all cores)")
+    parser.add_argument(
+        "--batch-size", type=int, default=256, help="images per inference batch (and per work unit)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that decode, preprocess and predict (default: all cores)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser.parse_args(argv)
 
 
 # --- finding the images ------------------------------------------------------------------
+
 
 def find_images(paths: list[Path]) -> tuple[list[tuple[str, Path]], int]:
     """(shown path, real path) for every image, sorted by shown path; and the skip count.
@@ -88,19 +96,26 @@ def find_images(paths: list[Path]) -> tuple[list[tuple[str, Path]], int]:
 
 
 def warn_unlisted(error: OSError) -> None:
-    print(f"warning: cannot list the folder {error.filename}: {error.strerror or error}",
-          file=sys.stderr)
+    print(
+        f"warning: cannot list the folder {error.filename}: {error.strerror or error}",
+        file=sys.stderr,
+    )
 
 
 # --- reading one file --------------------------------------------------------------------
+
 
 class NotRegularFile(OSError):
     """The path is a folder, a named pipe, a device...: it is never read."""
 
 
-FILE_KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-              (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-              (stat.S_ISBLK, "a block device")]
+FILE_KINDS = [
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+]
 
 # O_NONBLOCK: opening a named pipe for reading waits for a writer, possibly forever; with
 # it the open returns at once (it changes nothing for regular files). O_BINARY: Windows.
@@ -143,6 +158,7 @@ def read_error(path: Path, error: OSError) -> str:
 
 # --- work done in the worker processes ---------------------------------------------------
 
+
 def load_one(path: Path) -> tuple[np.ndarray | None, str]:
     """Read and preprocess one file; an error is returned as text, never raised."""
     try:
@@ -150,7 +166,7 @@ def load_one(path: Path) -> tuple[np.ndarray | None, str]:
     except OSError as error:
         return None, read_error(path, error)
     try:
-        return preprocess_image(data)[0], ""
+        return preprocess_image(data, _settings.max_image_pixels, _settings.max_photo_pixels)[0], ""
     except BadImage as error:
         return None, str(error)
     except Exception as error:  # one odd file must not lose the rest of the batch
@@ -158,11 +174,13 @@ def load_one(path: Path) -> tuple[np.ndarray | None, str]:
 
 
 _predictor: Predictor | None = None  # one per worker process, made after the fork
+_settings = Settings()
 
 
 def start_worker(model: Path) -> None:
-    global _predictor
+    global _predictor, _settings
     _predictor = Predictor(model, threads=1)
+    _settings = Settings.from_environment()
 
 
 def predict_chunk(paths: list[Path]) -> list[tuple[np.ndarray | None, str]]:
@@ -170,8 +188,9 @@ def predict_chunk(paths: list[Path]) -> list[tuple[np.ndarray | None, str]]:
     loaded = [load_one(path) for path in paths]
     ready = [model_input for model_input, _ in loaded if model_input is not None]
     probs = iter(_predictor.predict(np.stack(ready)) if ready else [])
-    return [(next(probs) if model_input is not None else None, error)
-            for model_input, error in loaded]
+    return [
+        (next(probs) if model_input is not None else None, error) for model_input, error in loaded
+    ]
 
 
 def predictions(paths: list[Path], model: Path, workers: int, chunk: int):
@@ -181,28 +200,40 @@ def predictions(paths: list[Path], model: Path, workers: int, chunk: int):
     as decoding here, so doing it in the parent would leave it the bottleneck, and only
     ten probabilities per image cross between processes.
     """
-    chunks = [paths[i:i + chunk] for i in range(0, len(paths), chunk)]
+    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     if workers <= 1 or len(chunks) <= 1:
         start_worker(model)
         for part in chunks:
             yield from predict_chunk(part)
         return
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with context.Pool(min(workers, len(chunks)), initializer=start_worker,
-                      initargs=(model,)) as pool:
+    with context.Pool(
+        min(workers, len(chunks)), initializer=start_worker, initargs=(model,)
+    ) as pool:
         for result in pool.imap(predict_chunk, chunks):
             yield from result
 
 
 # --- writing -----------------------------------------------------------------------------
 
+
 def row(shown: str, probs: np.ndarray | None, error: str) -> dict:
     if probs is None:
-        return {"path": shown, "digit": None, "prob": None,
-                **{f"p{d}": None for d in range(10)}, "error": error}
+        return {
+            "path": shown,
+            "digit": None,
+            "prob": None,
+            **{f"p{d}": None for d in range(10)},
+            "error": error,
+        }
     answer = postprocess(probs)  # the very numbers /predict would answer
-    return {"path": shown, "digit": answer["digit"], "prob": answer["prob"],
-            **{f"p{d}": p for d, p in enumerate(answer["probs"])}, "error": ""}
+    return {
+        "path": shown,
+        "digit": answer["digit"],
+        "prob": answer["prob"],
+        **{f"p{d}": p for d, p in enumerate(answer["probs"])},
+        "error": "",
+    }
 
 
 class RowWriter:
@@ -224,17 +255,21 @@ class RowWriter:
 
 # --- the program -------------------------------------------------------------------------
 
+
 def run(args) -> tuple[int, int]:
     images, skipped = find_images(args.paths)
     predicted = failed = 0
     started = time.perf_counter()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.output, "w", newline="", encoding="utf-8") as stream, \
-            tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar:
+    with (
+        open(args.output, "w", newline="", encoding="utf-8") as stream,
+        tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar,
+    ):
         writer = RowWriter(stream, args.output)
-        results = predictions([path for _, path in images], args.model, args.workers,
-                              args.batch_size)
-        for (shown, _), (probs, error) in zip(images, results):
+        results = predictions(
+            [path for _, path in images], args.model, args.workers, args.batch_size
+        )
+        for (shown, _), (probs, error) in zip(images, results, strict=True):
             writer.write(row(shown, probs, error))
             predicted += probs is not None
             failed += probs is None
@@ -242,8 +277,11 @@ def run(args) -> tuple[int, int]:
     seconds = time.perf_counter() - started
     if not args.quiet:
         rate = predicted / seconds if seconds > 0 else 0.0
-        print(f"predicted {predicted}, failed {failed}, skipped {skipped} (not images); "
-              f"{rate:,.0f} images/s; rows -> {args.output}", file=sys.stderr)
+        print(
+            f"predicted {predicted}, failed {failed}, skipped {skipped} (not images); "
+            f"{rate:,.0f} images/s; rows -> {args.output}",
+            file=sys.stderr,
+        )
     return predicted, failed
 
 
@@ -256,13 +294,14 @@ def main(argv=None) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     if not args.model.exists():
-        print(f"error: model {args.model} not found (set MODEL_PATH or --model)",
-              file=sys.stderr)
+        print(f"error: model {args.model} not found (set MODEL_PATH or --model)", file=sys.stderr)
         return 2
     predicted, failed = run(args)
     if predicted + failed == 0:
-        print("error: no image files found (looked for "
-              f"{', '.join(sorted(IMAGE_EXTENSIONS))})", file=sys.stderr)
+        print(
+            f"error: no image files found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})",
+            file=sys.stderr,
+        )
         return 2
     return 1 if failed else 0
 

@@ -12,7 +12,7 @@ import tempfile
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="digit-metrics-")
 
-from serve.settings import Settings  # noqa: E402
+from serve.settings import Settings
 
 settings = Settings.from_environment()
 

@@ -22,7 +22,9 @@ def drawn_seven(mode: str, size: tuple[int, int], background, ink) -> Image.Imag
     width, height = size
     ImageDraw.Draw(image).line(
         [(width * 0.3, height * 0.2), (width * 0.7, height * 0.2), (width * 0.45, height * 0.8)],
-        fill=ink, width=max(2, width // 40))
+        fill=ink,
+        width=max(2, width // 40),
+    )
     return image
 
 
@@ -31,45 +33,64 @@ def costly_uploads() -> dict[str, bytes]:
     side, photo = 2000, 5000  # 4 MP in full; 25 MP for JPEG, decoded at reduced scale
     white, black = (255, 255, 255), (0, 0, 0)
     return {
-        "PNG RGBA 2000x2000": encode(drawn_seven("RGBA", (side, side), (0, 0, 0, 0),
-                                                 (0, 0, 0, 255))),
+        "PNG RGBA 2000x2000": encode(
+            drawn_seven("RGBA", (side, side), (0, 0, 0, 0), (0, 0, 0, 255))
+        ),
         "PNG 16-bit 2000x2000": encode(drawn_seven("I;16", (side, side), 65535, 0)),
         "WebP lossy 2000x2000": encode(drawn_seven("RGB", (side, side), white, black), "WEBP"),
-        "WebP lossless 2000x2000": encode(drawn_seven("RGBA", (side, side), white + (255,),
-                                                      black + (255,)), "WEBP", lossless=True),
-        "TIFF RGBA LZW 2000x2000": encode(drawn_seven("RGBA", (side, side), white + (255,),
-                                                      black + (255,)), "TIFF",
-                                          compression="tiff_lzw"),
+        "WebP lossless 2000x2000": encode(
+            drawn_seven("RGBA", (side, side), white + (255,), black + (255,)), "WEBP", lossless=True
+        ),
+        "TIFF RGBA LZW 2000x2000": encode(
+            drawn_seven("RGBA", (side, side), white + (255,), black + (255,)),
+            "TIFF",
+            compression="tiff_lzw",
+        ),
         "GIF 2000x2000": encode(drawn_seven("L", (side, side), 255, 0), "GIF"),
-        "progressive JPEG 5000x5000": encode(drawn_seven("RGB", (photo, photo), white, black),
-                                             "JPEG", progressive=True, quality=95),
-        "CMYK JPEG 5000x5000": encode(drawn_seven("CMYK", (photo, photo), (0, 0, 0, 0),
-                                                  (0, 0, 0, 255)), "JPEG", quality=95),
+        "progressive JPEG 5000x5000": encode(
+            drawn_seven("RGB", (photo, photo), white, black), "JPEG", progressive=True, quality=95
+        ),
+        "CMYK JPEG 5000x5000": encode(
+            drawn_seven("CMYK", (photo, photo), (0, 0, 0, 0), (0, 0, 0, 255)), "JPEG", quality=95
+        ),
     }
 
 
 def png_header_only(width: int, height: int, bit_depth: int = 1, colour_type: int = 0) -> bytes:
     """A PNG that declares width x height pixels and carries one tiny compressed row: the
     header is all a bomb needs (its pixels would compress to a few hundred kB)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def gif_huge_screen() -> bytes:
     """A GIF whose logical screen is 65535x65535, with a 1x1 frame."""
-    return (b"GIF89a" + struct.pack("<HHBBB", 65535, 65535, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
-            + b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00;")
+    return (
+        b"GIF89a"
+        + struct.pack("<HHBBB", 65535, 65535, 0x80, 0, 0)
+        + b"\0\0\0\xff\xff\xff"
+        + b","
+        + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+        + b"\x02\x02\x44\x01\x00;"
+    )
 
 
 def jpeg_declaring(width: int, height: int) -> bytes:
     """A small JPEG whose frame header (SOF0) is rewritten to declare width x height."""
     data = bytearray(encode(Image.new("L", (16, 16), 255), "JPEG"))
     at = data.index(b"\xff\xc0") + 5
-    data[at:at + 4] = struct.pack(">HH", height, width)
+    data[at : at + 4] = struct.pack(">HH", height, width)
     return bytes(data)
 
 
@@ -77,7 +98,7 @@ def webp_declaring(width: int, height: int) -> bytes:
     """A small lossy WebP whose VP8 frame header is rewritten to declare width x height."""
     data = bytearray(encode(Image.new("L", (16, 16), 255), "WEBP"))
     at = data.index(b"\x9d\x01\x2a") + 3
-    data[at:at + 4] = struct.pack("<HH", width & 0x3FFF, height & 0x3FFF)
+    data[at : at + 4] = struct.pack("<HH", width & 0x3FFF, height & 0x3FFF)
     return bytes(data)
 
 

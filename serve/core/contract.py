@@ -30,11 +30,14 @@ def check_model(inputs, outputs) -> tuple[str, str]:
     """(input name, output name) of an onnxruntime session's inputs and outputs, once
     their shapes are known to match the contract (a dynamic batch dimension is a str)."""
     if len(inputs) != 1 or len(outputs) != 1:
-        raise ValueError(f"the model must have one input and one output, "
-                         f"not {len(inputs)} and {len(outputs)}")
+        raise ValueError(
+            f"the model must have one input and one output, not {len(inputs)} and {len(outputs)}"
+        )
     for tensor, shape in ((inputs[0], INPUT_SHAPE), (outputs[0], OUTPUT_SHAPE)):
         fixed = [None if not isinstance(d, int) else d for d in tensor.shape]
         if fixed[1:] != list(shape[1:]) or tensor.type != "tensor(float)":
-            raise ValueError(f"'{tensor.name}' is {tensor.type} {tensor.shape}; the contract "
-                             f"is float {list(shape)}")
+            raise ValueError(
+                f"'{tensor.name}' is {tensor.type} {tensor.shape}; the contract "
+                f"is float {list(shape)}"
+            )
     return inputs[0].name, outputs[0].name

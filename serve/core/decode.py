@@ -30,8 +30,11 @@ DEFAULT_MAX_PIXELS = 4_000_000
 DEFAULT_MAX_PHOTO_PIXELS = 25_000_000
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS) -> Image.Image:
+def decode_image(
+    data: bytes,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS,
+) -> Image.Image:
     """Decode the first frame, EXIF orientation applied, longer side <= WORK_SIDE."""
     if not data:
         raise NotAnImage("the file is empty")
@@ -63,8 +66,9 @@ def open_image(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as error:  # over twice Pillow's own limit
         raise ImageTooLarge(f"the image is far too large: {error}") from None
     except Image.UnidentifiedImageError:
-        raise NotAnImage("not an image that can be read: send PNG, JPEG, GIF, BMP, "
-                         "WebP or TIFF") from None
+        raise NotAnImage(
+            "not an image that can be read: send PNG, JPEG, GIF, BMP, WebP or TIFF"
+        ) from None
     except Exception as error:
         raise NotAnImage(f"the image could not be read: {error}") from None
 
@@ -72,8 +76,10 @@ def open_image(data: bytes) -> Image.Image:
 def check_size(image: Image.Image, max_pixels: int) -> None:
     width, height = image.size
     if width * height > max_pixels:
-        raise ImageTooLarge(f"the image is {width}x{height} pixels; the limit for "
-                            f"{image.format} is {max_pixels:,} pixels")
+        raise ImageTooLarge(
+            f"the image is {width}x{height} pixels; the limit for "
+            f"{image.format} is {max_pixels:,} pixels"
+        )
     if width == 0 or height == 0:
         raise NotAnImage("the image has no pixels")
 
@@ -84,8 +90,12 @@ def decode_plain_png(image: Image.Image, data: bytes) -> Image.Image | None:
     time Pillow's decoder takes, which on a 280x280 canvas is as long as all the rest of a
     prediction. None when Pillow must do it.
     """
-    if (image.mode not in ("RGBA", "RGB", "L") or getattr(image, "is_animated", False)
-            or "exif" in image.info or "transparency" in image.info):
+    if (
+        image.mode not in ("RGBA", "RGB", "L")
+        or getattr(image, "is_animated", False)
+        or "exif" in image.info
+        or "transparency" in image.info
+    ):
         return None
     try:
         return Image.fromarray(pyspng.load(data, image.mode))

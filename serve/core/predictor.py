@@ -17,9 +17,9 @@ import numpy as np
 # device id to the temporary folder and try to reach Microsoft; it must be switched off
 # before the library is loaded.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-import onnxruntime as ort  # noqa: E402
+import onnxruntime as ort
 
-from serve.core.contract import check_model  # noqa: E402
+from serve.core.contract import check_model
 
 
 class Predictor:
@@ -28,10 +28,12 @@ class Predictor:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(self.model_path), options,
-                                            providers=["CPUExecutionProvider"])
-        self.input_name, self.output_name = check_model(self.session.get_inputs(),
-                                                        self.session.get_outputs())
+        self.session = ort.InferenceSession(
+            str(self.model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name, self.output_name = check_model(
+            self.session.get_inputs(), self.session.get_outputs()
+        )
         self.metadata = read_metadata(self.model_path)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ BLANK = "the image is blank: draw a digit first"
 
 # --- colour -> grey ----------------------------------------------------------------------
 
+
 def _luminance(image: Image.Image) -> np.ndarray:
     """Grey levels in [0, 1] for any mode without alpha, 16-bit and float included."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
@@ -47,7 +48,8 @@ def _luminance(image: Image.Image) -> np.ndarray:
 
 def has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode == "P" and "transparency" in image.info)
+        image.mode == "P" and "transparency" in image.info
+    )
 
 
 def to_grey(image: Image.Image) -> np.ndarray:
@@ -70,8 +72,14 @@ def to_grey(image: Image.Image) -> np.ndarray:
     # Only the drawn part matters; keep a transparent margin so that the border is
     # background. Cropping before any conversion skips most of a canvas's pixels.
     left, top, right, bottom = drawn
-    image = image.crop((max(left - 2, 0), max(top - 2, 0),
-                        min(right + 2, image.width), min(bottom + 2, image.height)))
+    image = image.crop(
+        (
+            max(left - 2, 0),
+            max(top - 2, 0),
+            min(right + 2, image.width),
+            min(bottom + 2, image.height),
+        )
+    )
     grey, alpha = image.convert("LA").split()
     ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]  # over the drawn pixels
     backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
@@ -80,6 +88,7 @@ def to_grey(image: Image.Image) -> np.ndarray:
 
 
 # --- grey -> ink -------------------------------------------------------------------------
+
 
 def ink_map(grey: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] (1 = strongest ink), whatever the polarity and paper tone.
@@ -114,12 +123,13 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
 
 # --- ink -> MNIST layout -----------------------------------------------------------------
 
+
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(ink.max(axis=1) > 0)
     cols = np.flatnonzero(ink.max(axis=0) > 0)
     if rows.size == 0:
         raise BlankImage(BLANK)
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
@@ -129,8 +139,7 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Pillow's bilinear filter widens its support when shrinking, so it anti-aliases like
     # MNIST's normalisation did (on re-drawn test digits it beat box, Lanczos and Hamming).
-    resized = Image.fromarray(ink.astype(np.float32)).resize(
-        size, Image.Resampling.BILINEAR)
+    resized = Image.fromarray(ink.astype(np.float32)).resize(size, Image.Resampling.BILINEAR)
     # Bilinear weights are non-negative and sum to one, so the range stays [0, 1].
     small = np.asarray(resized, dtype=np.float32)
     peak = small.max()
@@ -149,7 +158,7 @@ def centre_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
     top = min(max(round(field / 2 - centre_row), 0), field - height)
     left = min(max(round(field / 2 - centre_col), 0), field - width)
     out = np.zeros((field, field), dtype=np.float32)
-    out[top:top + height, left:left + width] = digit
+    out[top : top + height, left : left + width] = digit
     return out
 
 
@@ -158,6 +167,7 @@ def mnist_layout(ink: np.ndarray) -> np.ndarray:
 
 
 # --- the public entry points -------------------------------------------------------------
+
 
 def preprocess_array(grey: np.ndarray) -> np.ndarray:
     """Grey (H, W) -> float32 (1, 28, 28, 1), as the model was trained.
@@ -183,8 +193,9 @@ def preprocess_array(grey: np.ndarray) -> np.ndarray:
     return digit[None, :, :, None]
 
 
-def preprocess_image(source, max_pixels: int = DEFAULT_MAX_PIXELS,
-                     max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS) -> np.ndarray:
+def preprocess_image(
+    source, max_pixels: int = DEFAULT_MAX_PIXELS, max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
+) -> np.ndarray:
     """Bytes, a Pillow image or a grey array of one digit -> float32 (1, 28, 28, 1)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = decode_image(bytes(source), max_pixels, max_photo_pixels)

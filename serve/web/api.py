@@ -37,8 +37,9 @@ def model_view_png(model_input: np.ndarray) -> str:
 def predict():
     started = time.perf_counter()
     data = uploaded_bytes()
-    model_input, probs = off_the_event_loop(read_digit, data, current_app.extensions["settings"],
-                                            current_app.extensions["predictor"])
+    model_input, probs = off_the_event_loop(
+        read_digit, data, current_app.extensions["settings"], current_app.extensions["predictor"]
+    )
     answer = postprocess(probs)
     # The model's-eye view costs as much as the model itself, so only callers that show
     # it (the page) ask for it: /predict?include=model_input.

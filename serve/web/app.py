@@ -15,8 +15,9 @@ from serve.web import api, errors, headers, observability, pages, uploads
 
 def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     settings = settings or Settings.from_environment()
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
+    )
     app.request_class = uploads.InMemoryRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes  # Werkzeug answers 413
     app.config.update(flask_config)

@@ -16,13 +16,27 @@ import time
 import uuid
 
 from flask import Flask, Response, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
-                               Histogram, generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
-REQUESTS = Counter("digit_http_requests_total", "HTTP requests by endpoint and status",
-                   ["endpoint", "method", "status"])
-LATENCY = Histogram("digit_http_request_seconds", "Request latency by endpoint", ["endpoint"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+REQUESTS = Counter(
+    "digit_http_requests_total",
+    "HTTP requests by endpoint and status",
+    ["endpoint", "method", "status"],
+)
+LATENCY = Histogram(
+    "digit_http_request_seconds",
+    "Request latency by endpoint",
+    ["endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 PREDICTIONS = Counter("digit_predictions_total", "Predictions by predicted digit", ["digit"])
 
 access_log = logging.getLogger("serve.access")
@@ -67,14 +81,22 @@ def register(app: Flask) -> None:
         if digit is not None:
             PREDICTIONS.labels(str(digit)).inc()
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        access_log.info(json.dumps({
-            "ts": round(time.time(), 3), "request_id": g.get("request_id"),
-            "method": request.method, "path": request.path, "status": response.status_code,
-            "latency_ms": round(latency * 1000, 2), "digit": digit,
-            "remote": request.remote_addr}))
+        access_log.info(
+            json.dumps(
+                {
+                    "ts": round(time.time(), 3),
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "latency_ms": round(latency * 1000, 2),
+                    "digit": digit,
+                    "remote": request.remote_addr,
+                }
+            )
+        )
         return response
 
     @app.get("/metrics")
     def metrics():
         return Response(generate_latest(metrics_registry()), mimetype=CONTENT_TYPE_LATEST)
-

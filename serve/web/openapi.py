@@ -4,8 +4,10 @@ from __future__ import annotations
 
 
 def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def openapi_document(settings) -> dict:
@@ -18,91 +20,147 @@ def openapi_document(settings) -> dict:
             "description": "Handwritten digit recognition (MNIST CNN) served with onnxruntime.",
         },
         "paths": {
-            "/predict": {"post": {
-                "summary": "Read the digit in an uploaded image",
-                "description": "Any image Pillow reads: a canvas PNG (transparent background), "
-                               "a scan, MNIST-style white on black. The upload is cropped to "
-                               "the ink, scaled into 20x20 and centred by mass in 28x28.",
-                "parameters": [{
-                    "name": "include", "in": "query", "required": False,
-                    "description": "extra answer fields, comma-separated: 'model_input' "
-                                   "adds the 28x28 image the model saw",
-                    "schema": {"type": "string", "example": "model_input"},
-                }],
-                "requestBody": {"required": True, "content": {
-                    "multipart/form-data": {"schema": {
-                        "type": "object",
-                        "properties": {
-                            "image": {"type": "string", "format": "binary"},
-                            "file": {"type": "string", "format": "binary",
-                                     "description": "accepted in place of 'image'"},
+            "/predict": {
+                "post": {
+                    "summary": "Read the digit in an uploaded image",
+                    "description": "Any image Pillow reads: a canvas PNG (transparent background), "
+                    "a scan, MNIST-style white on black. The upload is cropped to "
+                    "the ink, scaled into 20x20 and centred by mass in 28x28.",
+                    "parameters": [
+                        {
+                            "name": "include",
+                            "in": "query",
+                            "required": False,
+                            "description": "extra answer fields, comma-separated: 'model_input' "
+                            "adds the 28x28 image the model saw",
+                            "schema": {"type": "string", "example": "model_input"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "image": {"type": "string", "format": "binary"},
+                                        "file": {
+                                            "type": "string",
+                                            "format": "binary",
+                                            "description": "accepted in place of 'image'",
+                                        },
+                                    },
+                                }
+                            },
+                            "image/*": {"schema": {"type": "string", "format": "binary"}},
                         },
-                    }},
-                    "image/*": {"schema": {"type": "string", "format": "binary"}},
-                }},
-                "responses": {
-                    "200": {"description": "The prediction", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Prediction"}}}},
-                    "400": _error("No image in the request"),
-                    "405": _error("Method not allowed"),
-                    "408": _error(f"The body took over {settings.upload_timeout} s "
-                                  "to arrive"),
-                    "413": _error(f"Body over {settings.max_upload_bytes:,} bytes, or an "
-                                  f"image over {settings.max_image_pixels:,} pixels "
-                                  f"({settings.max_photo_pixels:,} for JPEG)"),
-                    "415": _error("Not an image, or a damaged one"),
-                    "422": _error("The image is blank: draw a digit first"),
-                },
-            }},
-            "/healthz": {"get": {
-                "summary": "Liveness and readiness: 200 once the model is loaded",
-                "responses": {"200": {"description": "Model facts", "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}},
-            }},
-            "/openapi.json": {"get": {
-                "summary": "This document",
-                "responses": {"200": {"description": "OpenAPI 3 document",
-                                      "content": {"application/json": {"schema": {
-                                          "type": "object"}}}}},
-            }},
-            "/metrics": {"get": {
-                "summary": "Prometheus metrics",
-                "responses": {"200": {"description": "Prometheus text format",
-                                      "content": {"text/plain": {"schema": {
-                                          "type": "string"}}}}},
-            }},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The prediction",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Prediction"}
+                                }
+                            },
+                        },
+                        "400": _error("No image in the request"),
+                        "405": _error("Method not allowed"),
+                        "408": _error(f"The body took over {settings.upload_timeout} s to arrive"),
+                        "413": _error(
+                            f"Body over {settings.max_upload_bytes:,} bytes, or an "
+                            f"image over {settings.max_image_pixels:,} pixels "
+                            f"({settings.max_photo_pixels:,} for JPEG)"
+                        ),
+                        "415": _error("Not an image, or a damaged one"),
+                        "422": _error("The image is blank: draw a digit first"),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness and readiness: 200 once the model is loaded",
+                    "responses": {
+                        "200": {
+                            "description": "Model facts",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Health"}
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
         },
-        "components": {"schemas": {
-            "Prediction": {
-                "type": "object",
-                "required": ["digit", "prob", "probs", "top3"],
-                "properties": {
-                    "digit": {"type": "integer", "minimum": 0, "maximum": 9},
-                    "prob": {**probability, "description": "probs[digit]"},
-                    "probs": {"type": "array", "items": probability,
-                              "minItems": 10, "maxItems": 10,
-                              "description": "P(digit) for 0..9, summing to 1"},
-                    "top3": {"type": "array", "minItems": 3, "maxItems": 3, "items": {
-                        "type": "object", "required": ["digit", "prob"],
-                        "properties": {"digit": {"type": "integer"}, "prob": probability}}},
-                    "model_input": {"type": "string",
-                                    "description": "the 28x28 model input as a PNG data URL "
-                                                   "(with ?include=model_input)"},
-                    "ms": {"type": "number", "description": "server time in milliseconds"},
+        "components": {
+            "schemas": {
+                "Prediction": {
+                    "type": "object",
+                    "required": ["digit", "prob", "probs", "top3"],
+                    "properties": {
+                        "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                        "prob": {**probability, "description": "probs[digit]"},
+                        "probs": {
+                            "type": "array",
+                            "items": probability,
+                            "minItems": 10,
+                            "maxItems": 10,
+                            "description": "P(digit) for 0..9, summing to 1",
+                        },
+                        "top3": {
+                            "type": "array",
+                            "minItems": 3,
+                            "maxItems": 3,
+                            "items": {
+                                "type": "object",
+                                "required": ["digit", "prob"],
+                                "properties": {"digit": {"type": "integer"}, "prob": probability},
+                            },
+                        },
+                        "model_input": {
+                            "type": "string",
+                            "description": "the 28x28 model input as a PNG data URL "
+                            "(with ?include=model_input)",
+                        },
+                        "ms": {"type": "number", "description": "server time in milliseconds"},
+                    },
                 },
-            },
-            "Health": {
-                "type": "object",
-                "required": ["status", "model"],
-                "properties": {
-                    "status": {"type": "string", "enum": ["ok"]},
-                    "model": {"type": "object"},
+                "Health": {
+                    "type": "object",
+                    "required": ["status", "model"],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok"]},
+                        "model": {"type": "object"},
+                    },
                 },
-            },
-            "Error": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {"error": {"type": "string"}},
-            },
-        }},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}},
+                },
+            }
+        },
     }

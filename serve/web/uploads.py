@@ -17,8 +17,9 @@ class InMemoryRequest(Request):
     """Uploaded files stay in memory (the body limit bounds them) instead of being spooled
     to temporary files: the server writes nothing to disk."""
 
-    def _get_file_stream(self, total_content_length, content_type, filename=None,
-                         content_length=None):
+    def _get_file_stream(
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
         return io.BytesIO()
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from serve.web.app import create_app
 from serve.settings import Settings
+from serve.web.app import create_app
 from tests.support import SHIPPED_MODEL, canvas_png, seven
 
 

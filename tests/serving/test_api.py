@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from serve.web.app import create_app
 from serve.settings import Settings
-from tests.support import (SHIPPED_MODEL, canvas_png, one, post_image, seven,
-                                    zero)
+from serve.web.app import create_app
+from tests.support import SHIPPED_MODEL, canvas_png, one, post_image, seven, zero
 
 
 @pytest.mark.parametrize("draw, expected", [(seven, 7), (one, 1), (zero, 0)])
@@ -37,9 +36,11 @@ def test_answer_has_plain_rounded_floats_and_top3(client, seven_png):
 
 def test_model_view_is_the_28x28_input_when_asked_for(client, seven_png):
     assert "model_input" not in post_image(client, seven_png).get_json()
-    body = client.post("/predict?include=model_input",
-                       data={"image": (io.BytesIO(seven_png), "canvas.png")},
-                       content_type="multipart/form-data").get_json()
+    body = client.post(
+        "/predict?include=model_input",
+        data={"image": (io.BytesIO(seven_png), "canvas.png")},
+        content_type="multipart/form-data",
+    ).get_json()
     header, data = body["model_input"].split(",", 1)
     assert header == "data:image/png;base64"
     view = Image.open(io.BytesIO(base64.b64decode(data)))
@@ -70,6 +71,7 @@ def test_index_serves_the_page(client):
 
 # --- bad input: a JSON error with a 4xx, and the server goes on serving ------------------
 
+
 def assert_json_error(response, status):
     assert response.status_code == status
     assert response.is_json and response.get_json()["error"]
@@ -88,17 +90,19 @@ def test_not_an_image_is_415(client, data):
 
 def test_empty_file_is_415(client):
     # Built by hand: Werkzeug's test client writes an empty part without its final CRLF.
-    body = (b"--b0undary\r\nContent-Disposition: form-data; name=\"image\"; "
-            b"filename=\"c.png\"\r\nContent-Type: image/png\r\n\r\n\r\n--b0undary--\r\n")
-    response = client.post("/predict", data=body,
-                           content_type="multipart/form-data; boundary=b0undary")
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="image"; '
+        b'filename="c.png"\r\nContent-Type: image/png\r\n\r\n\r\n--b0undary--\r\n'
+    )
+    response = client.post(
+        "/predict", data=body, content_type="multipart/form-data; boundary=b0undary"
+    )
     assert_json_error(response, 415)
     assert "empty" in response.get_json()["error"]
 
 
 def test_malformed_multipart_is_400(client):
-    assert_json_error(client.post("/predict", data=b"abc", content_type="multipart/form-data"),
-                      400)
+    assert_json_error(client.post("/predict", data=b"abc", content_type="multipart/form-data"), 400)
 
 
 def test_truncated_image_is_415(client, seven_png):
@@ -112,8 +116,7 @@ def test_blank_canvas_is_422_and_says_to_draw_first(client):
 
 
 def test_body_over_the_limit_is_413():
-    small = create_app(Settings(model_path=SHIPPED_MODEL, max_upload_bytes=10_000),
-                       TESTING=True)
+    small = create_app(Settings(model_path=SHIPPED_MODEL, max_upload_bytes=10_000), TESTING=True)
     noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG")

@@ -14,7 +14,7 @@ from PIL import Image
 
 from serve import batch
 from serve.batch import COLUMNS, main
-from tests.serving.drawings import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
+from tests.support import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,8 +59,7 @@ def read_rows(path):
 
 
 @pytest.mark.parametrize("out_name", ["predictions.csv", "predictions.jsonl"])
-def test_every_image_gets_a_row_and_broken_ones_carry_an_error(tree, tmp_path, out_name,
-                                                              capsys):
+def test_every_image_gets_a_row_and_broken_ones_carry_an_error(tree, tmp_path, out_name, capsys):
     root, truth = tree
     out = tmp_path / out_name
     status = main([str(root), "-o", str(out), "--quiet"])
@@ -115,6 +114,7 @@ def test_folder_without_images_is_a_clear_error(tmp_path, capsys):
 
 # --- faults of the file system: every one gets its row, nothing hangs --------------------
 
+
 @pytest.fixture(scope="module")
 def digit_png():
     images, _ = mnist_sample()
@@ -124,8 +124,10 @@ def digit_png():
 @pytest.fixture
 def deadline():
     """Fail, rather than hang the whole test run, if reading blocks (a named pipe)."""
+
     def expired(signum, frame):
         raise TimeoutError("the batch run hung")
+
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(60)
     yield
@@ -152,8 +154,7 @@ def make_empty(path, png):
 
 FAULTS = {
     "fifo": (make_fifo, "not a regular file: it is a named pipe (FIFO), so it was not read"),
-    "broken link": (make_broken_link,
-                    "broken symbolic link: the file it points to does not exist"),
+    "broken link": (make_broken_link, "broken symbolic link: the file it points to does not exist"),
     "link loop": (make_link_loop, "symbolic link loop: the link never leads to a file"),
     "empty": (make_empty, "the file is empty"),
 }
@@ -166,8 +167,7 @@ def run_in_process(args, tmp_path):
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_in_a_folder_gets_a_row_with_a_clear_error(fault, tmp_path, digit_png,
-                                                         deadline):
+def test_fault_in_a_folder_gets_a_row_with_a_clear_error(fault, tmp_path, digit_png, deadline):
     make, message = FAULTS[fault]
     root = tmp_path / "tree"
     root.mkdir()
@@ -213,8 +213,9 @@ def test_link_to_a_parent_folder_is_not_followed(tmp_path, digit_png):
     assert skipped == 0
 
 
-def test_file_deleted_during_the_run_gets_a_row_and_the_run_goes_on(tmp_path, digit_png,
-                                                                    monkeypatch):
+def test_file_deleted_during_the_run_gets_a_row_and_the_run_goes_on(
+    tmp_path, digit_png, monkeypatch
+):
     root = tmp_path / "tree"
     root.mkdir()
     for name in ("a.png", "b.png", "c.png"):
@@ -231,12 +232,14 @@ def test_file_deleted_during_the_run_gets_a_row_and_the_run_goes_on(tmp_path, di
     assert status == 1
     assert list(rows) == ["tree/a.png", "tree/b.png", "tree/c.png"]
     assert rows["tree/b.png"]["error"] == (
-        "the file is gone: it was deleted or moved after the folders were listed")
+        "the file is gone: it was deleted or moved after the folders were listed"
+    )
     assert rows["tree/a.png"]["digit"] == rows["tree/c.png"]["digit"] != ""
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root reads files whatever their permissions")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their permissions"
+)
 def test_file_without_read_permission_gets_a_row(tmp_path, digit_png):
     root = tmp_path / "tree"
     root.mkdir()
@@ -263,8 +266,9 @@ def test_permission_denied_on_open_gets_a_row(tmp_path, digit_png, monkeypatch):
     assert batch.load_one(locked) == (None, "cannot read the file: permission denied")
 
 
-def test_file_swapped_for_a_pipe_after_the_check_is_not_read(tmp_path, digit_png,
-                                                             monkeypatch, deadline):
+def test_file_swapped_for_a_pipe_after_the_check_is_not_read(
+    tmp_path, digit_png, monkeypatch, deadline
+):
     """A race: the path passes the stat check, then is a named pipe when it is opened.
 
     The open must not wait for a writer (O_NONBLOCK) and the pipe must not be read.
@@ -274,8 +278,11 @@ def test_file_swapped_for_a_pipe_after_the_check_is_not_read(tmp_path, digit_png
     pipe = tmp_path / "pipe.png"
     os.mkfifo(pipe)
     real_stat = os.stat
-    monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(
-        regular if Path(path) == pipe else path, *a, **k))
+    monkeypatch.setattr(
+        os,
+        "stat",
+        lambda path, *a, **k: real_stat(regular if Path(path) == pipe else path, *a, **k),
+    )
     probs, error = batch.load_one(pipe)
     assert probs is None
     assert error == "not a regular file: it is a named pipe (FIFO), so it was not read"
@@ -294,10 +301,15 @@ def test_all_faults_in_one_tree_with_the_real_command(tmp_path, digit_png):
     (root / "b.png").symlink_to(root / "a.png")
     (root / "empty.png").write_bytes(b"")
     expected = {  # shown path -> its error
-        "faults/good/0.png": "", "faults/good/1.png": "", "faults/good/x.png/2.png": "",
-        "faults/y.png": FAULTS["fifo"][1], "faults/z.png": FAULTS["broken link"][1],
-        "faults/a.png": FAULTS["link loop"][1], "faults/b.png": FAULTS["link loop"][1],
-        "faults/empty.png": "the file is empty"}
+        "faults/good/0.png": "",
+        "faults/good/1.png": "",
+        "faults/good/x.png/2.png": "",
+        "faults/y.png": FAULTS["fifo"][1],
+        "faults/z.png": FAULTS["broken link"][1],
+        "faults/a.png": FAULTS["link loop"][1],
+        "faults/b.png": FAULTS["link loop"][1],
+        "faults/empty.png": "the file is empty",
+    }
     if os.geteuid() != 0:  # root could read it anyway
         (root / "locked.png").write_bytes(digit_png)
         (root / "locked.png").chmod(0)
@@ -310,9 +322,25 @@ def test_all_faults_in_one_tree_with_the_real_command(tmp_path, digit_png):
 
     out = tmp_path / "out.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "serve.batch", str(root), str(named_pipe), str(named_link),
-         "-o", str(out), "--workers", "2", "--batch-size", "2"],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "serve.batch",
+            str(root),
+            str(named_pipe),
+            str(named_link),
+            "-o",
+            str(out),
+            "--workers",
+            "2",
+            "--batch-size",
+            "2",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     failed = len(expected) - 3

@@ -19,13 +19,20 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 if not Path(CHROMIUM).exists():
-    pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium",
-                pytrace=False)
+    pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +87,18 @@ def draw_one(page):
 
 def draw_zero(page):
     import math
-    stroke(page, [(0.5 + 0.22 * math.sin(t / 24 * 2 * math.pi),
-                   0.5 - 0.33 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)], steps=3)
+
+    stroke(
+        page,
+        [
+            (
+                0.5 + 0.22 * math.sin(t / 24 * 2 * math.pi),
+                0.5 - 0.33 * math.cos(t / 24 * 2 * math.pi),
+            )
+            for t in range(25)
+        ],
+        steps=3,
+    )
 
 
 def draw_seven(page):
@@ -116,8 +133,7 @@ def pad_ink_pixels(page):
 
 
 @pytest.mark.parametrize("draw, digit", [(draw_one, 1), (draw_zero, 0), (draw_seven, 7)])
-def test_mouse_drawn_digit_is_predicted_with_text_chips_and_chart(browser, base_url, draw,
-                                                                  digit):
+def test_mouse_drawn_digit_is_predicted_with_text_chips_and_chart(browser, base_url, draw, digit):
     page, watch = open_page(browser, base_url)
     draw(page)
     predict(page)
@@ -205,8 +221,14 @@ def test_pen_width_changes_the_stroke(browser, base_url):
 
 
 def test_touch_drawing_on_a_phone_does_not_scroll(browser, base_url):
-    page, watch = open_page(browser, base_url, viewport={"width": 390, "height": 844},
-                            device_scale_factor=3, is_mobile=True, has_touch=True)
+    page, watch = open_page(
+        browser,
+        base_url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )
     box = page.get_by_test_id("pad").bounding_box()
     assert box["width"] <= 390
     cdp = page.context.new_cdp_session(page)
@@ -214,8 +236,10 @@ def test_touch_drawing_on_a_phone_does_not_scroll(browser, base_url):
     points = [(x, box["y"] + box["height"] * f / 20) for f in range(3, 18)]
 
     def touch(kind, at=None):
-        cdp.send("Input.dispatchTouchEvent", {
-            "type": kind, "touchPoints": [] if at is None else [{"x": at[0], "y": at[1]}]})
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": kind, "touchPoints": [] if at is None else [{"x": at[0], "y": at[1]}]},
+        )
 
     touch("touchStart", points[0])
     for point in points[1:]:
@@ -224,7 +248,9 @@ def test_touch_drawing_on_a_phone_does_not_scroll(browser, base_url):
     assert pad_ink_pixels(page) > 0
     assert page.evaluate("window.scrollY") == 0
     # High-DPI: the canvas is backed by device pixels.
-    assert page.evaluate("document.querySelector('[data-testid=pad]').width") >= box["width"] * 3 - 2
+    assert (
+        page.evaluate("document.querySelector('[data-testid=pad]').width") >= box["width"] * 3 - 2
+    )
     predict(page)
     assert page.get_by_test_id("result").inner_text().startswith("예측: 1 ")
     assert watch.errors == []

@@ -20,6 +20,8 @@ from serve.settings import ROOT
 from tests.support import canvas_png, free_port, seven
 from tests.support import multipart as multipart_body
 
+pytestmark = pytest.mark.slow
+
 
 def dockerfile_copies():
     """(sources, destination) of each COPY line (continuations joined)."""
@@ -32,8 +34,9 @@ def dockerfile_copies():
 
 
 def dockerfile_cmd():
-    line = next(l for l in (ROOT / "Dockerfile").read_text().splitlines()
-                if l.startswith("CMD "))
+    line = next(
+        text for text in (ROOT / "Dockerfile").read_text().splitlines() if text.startswith("CMD ")
+    )
     return eval(line[4:])  # the JSON-array form
 
 
@@ -73,8 +76,10 @@ def image(tmp_path_factory):
     assemble(app_dir)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r",
-                    str(app_dir / "requirements-serve.txt")], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "-r", str(app_dir / "requirements-serve.txt")],
+        check=True,
+    )
     return app_dir, venv
 
 
@@ -82,10 +87,22 @@ def image(tmp_path_factory):
 def server(image):
     app_dir, venv = image
     port = free_port()
-    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(app_dir), "HOST": "127.0.0.1",
-           "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "INFO"}
-    process = subprocess.Popen(dockerfile_cmd(), cwd=app_dir, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(app_dir),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WORKERS": "2",
+        "LOG_LEVEL": "INFO",
+    }
+    process = subprocess.Popen(
+        dockerfile_cmd(),
+        cwd=app_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -95,8 +112,9 @@ def server(image):
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail("gunicorn from the assembled image did not answer /healthz:\n"
-                    + process.stdout.read())
+        pytest.fail(
+            "gunicorn from the assembled image did not answer /healthz:\n" + process.stdout.read()
+        )
     yield port
     process.terminate()
     process.wait(10)
@@ -112,8 +130,9 @@ def test_image_contains_only_serving_files(image):
 def test_image_environment_is_tensorflow_free_and_small(image):
     _, venv = image
     for module in ("tensorflow", "keras", "tf2onnx"):
-        found = subprocess.run([str(venv / "bin" / "python"), "-c", f"import {module}"],
-                               capture_output=True)
+        found = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", f"import {module}"], capture_output=True
+        )
         assert found.returncode != 0, f"{module} is importable in the serving image"
     size = folder_mb(venv)
     print(f"serving virtual environment: {size:.0f} MB")

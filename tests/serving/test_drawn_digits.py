@@ -5,9 +5,11 @@ white backgrounds and light-on-dark, scored with the shipped model: at least 99 
 """
 
 import numpy as np
+import pytest
 
-from tests.support import post_image
-from tests.serving.drawings import STYLES, mnist_sample, png_bytes, redraw
+from tests.support import STYLES, mnist_sample, png_bytes, post_image, redraw
+
+pytestmark = pytest.mark.slow
 
 DIGITS = 2000  # the whole sample: at ~99 % a smaller one is mostly noise
 

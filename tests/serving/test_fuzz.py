@@ -24,22 +24,36 @@ from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 from PIL import Image, ImageDraw
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from serve.web.app import create_app
 from serve.core.errors import BadImage
 from serve.core.preprocess import preprocess_image
 from serve.settings import Settings
+from serve.web.app import create_app
 from tests.support import SHIPPED_MODEL, canvas_png, encode, post_image, seven
 
 SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
-settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True,
-                          database=None, suppress_health_check=SLOW_IS_FINE)
-settings.register_profile("long", max_examples=3000, deadline=None, database=None,
-                          print_blob=True, suppress_health_check=SLOW_IS_FINE)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=SLOW_IS_FINE,
+)
+settings.register_profile(
+    "long",
+    max_examples=3000,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=SLOW_IS_FINE,
+)
 FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Pillow warns about the damaged TIFFs and huge sizes it is fed here, then copes or raises.
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin"),
-              pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin"),
+    pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning"),
+]
 
 
 def check_contract(source):
@@ -58,8 +72,17 @@ def check_contract(source):
 
 # --- arrays ------------------------------------------------------------------------------
 
-DTYPES = [np.bool_, np.uint8, np.uint16, np.int8, np.int32, np.int64, np.float16, np.float32,
-          np.float64]
+DTYPES = [
+    np.bool_,
+    np.uint8,
+    np.uint16,
+    np.int8,
+    np.int32,
+    np.int64,
+    np.float16,
+    np.float32,
+    np.float64,
+]
 ANY_DTYPE = st.sampled_from(DTYPES)
 SHAPES = array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=300)  # 1xN, Nx1 too
 
@@ -91,7 +114,7 @@ def drawn_arrays(draw, dtypes=ANY_DTYPE):
     array = np.full((height, width), draw(values(dtype)), dtype=dtype)
     top, left = draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1))
     bottom, right = draw(st.integers(top, height - 1)), draw(st.integers(left, width - 1))
-    array[top:bottom + 1, left:right + 1] = draw(values(dtype))
+    array[top : bottom + 1, left : right + 1] = draw(values(dtype))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     noisy = rng.random((height, width)) < draw(st.sampled_from([0.0, 0.01, 0.3]))
     array[noisy] = draw(values(dtype))
@@ -126,8 +149,26 @@ def test_an_integer_array_reads_like_the_pillow_image_made_of_it(array):
 
 # --- Pillow images -----------------------------------------------------------------------
 
-MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
-         "LAB", "HSV", "I", "I;16", "I;16B", "F"]
+MODES = [
+    "1",
+    "L",
+    "LA",
+    "La",
+    "P",
+    "PA",
+    "RGB",
+    "RGBA",
+    "RGBa",
+    "RGBX",
+    "CMYK",
+    "YCbCr",
+    "LAB",
+    "HSV",
+    "I",
+    "I;16",
+    "I;16B",
+    "F",
+]
 FORMATS = ["PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF"]
 PREMULTIPLIED = {"La": "LA", "RGBa": "RGBA"}  # Pillow makes these from their plain modes only
 
@@ -145,16 +186,20 @@ def pillow_images(draw):
     background = draw(st.integers(0, 255))
     grey = Image.new("L", size, background)
     corners = rng.integers(0, max(size), 4).tolist()
-    ImageDraw.Draw(grey).line(corners, fill=draw(st.integers(0, 255)),
-                              width=draw(st.integers(1, 8)))
+    ImageDraw.Draw(grey).line(
+        corners, fill=draw(st.integers(0, 255)), width=draw(st.integers(1, 8))
+    )
     image = grey.convert(PREMULTIPLIED.get(mode, mode))
     if image.mode in ("LA", "PA", "RGBA"):
         alpha = draw(st.sampled_from(["opaque", "clear", "stroke", "noise"]))
-        image.putalpha({"opaque": Image.new("L", size, 255),
-                        "clear": Image.new("L", size, 0),
-                        "stroke": grey.point(lambda level: 255 * (level != background)),
-                        "noise": Image.frombytes("L", size, rng.bytes(size[0] * size[1]))
-                        }[alpha])
+        image.putalpha(
+            {
+                "opaque": Image.new("L", size, 255),
+                "clear": Image.new("L", size, 0),
+                "stroke": grey.point(lambda level: 255 * (level != background)),
+                "noise": Image.frombytes("L", size, rng.bytes(size[0] * size[1])),
+            }[alpha]
+        )
     if mode == "P" and draw(st.booleans()):
         image.info["transparency"] = draw(st.integers(0, 255))
     return image.convert(mode)
@@ -168,7 +213,8 @@ def save(image, fmt):
     except (OSError, KeyError, ValueError, TypeError):
         buffer = io.BytesIO()
         image.convert(PREMULTIPLIED.get(image.mode, image.mode)).convert("RGB").save(
-            buffer, format=fmt)
+            buffer, format=fmt
+        )
     return buffer.getvalue()
 
 
@@ -179,12 +225,20 @@ def damaged_files(draw):
     for _ in range(draw(st.integers(0, 8))):
         data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
     if draw(st.booleans()):
-        data = data[:draw(st.integers(0, len(data)))]
+        data = data[: draw(st.integers(0, len(data)))]
     return bytes(data)
 
 
-SIGNATURES = [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"BM", b"RIFF\0\0\0\0WEBP",
-              b"II*\0", b"MM\0*", b""]
+SIGNATURES = [
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF89a",
+    b"BM",
+    b"RIFF\0\0\0\0WEBP",
+    b"II*\0",
+    b"MM\0*",
+    b"",
+]
 
 
 @FUZZ
@@ -206,6 +260,7 @@ def test_pillow_images_of_any_mode_give_a_model_input_or_a_documented_error(imag
 
 
 # --- what the fuzzing found --------------------------------------------------------------
+
 
 def test_a_tiff_with_associated_alpha_is_read(client):
     """Grey with premultiplied (associated) alpha opens as mode La, which Pillow converts to
@@ -247,5 +302,6 @@ def test_every_operation_answers_as_documented(case):
     # documented; 405 with Allow for other methods...) but two that do not fit this API:
     # bytes that match the schema are rarely an image of a digit (positive data), and
     # unknown query parameters and form fields are ignored, not refused (negative data).
-    case.call_and_validate(app=APP, excluded_checks=[positive_data_acceptance,
-                                                     negative_data_rejection])
+    case.call_and_validate(
+        app=APP, excluded_checks=[positive_data_acceptance, negative_data_rejection]
+    )

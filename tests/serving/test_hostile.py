@@ -16,15 +16,33 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.hostile import bombs, costly_uploads, drawn_seven, noise_png
-from tests.support import (ROOT, canvas_png, encode, multipart, one, post_upload, request,
-                           running_server, seven)
+from tests.support import (
+    ROOT,
+    canvas_png,
+    encode,
+    multipart,
+    one,
+    post_upload,
+    request,
+    running_server,
+    seven,
+)
+
+pytestmark = pytest.mark.slow
 
 ENDPOINTS = ("/", "/predict", "/healthz", "/openapi.json", "/metrics")
 
 
 def files_under(folder) -> set[str]:
-    skip = {".git", ".venv-serve", ".venv-train", "__pycache__", ".pytest_cache",
-            ".hypothesis", ".ruff_cache"}
+    skip = {
+        ".git",
+        ".venv-serve",
+        ".venv-train",
+        "__pycache__",
+        ".pytest_cache",
+        ".hypothesis",
+        ".ruff_cache",
+    }
     found = set()
     for path, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if d not in skip]
@@ -67,8 +85,9 @@ def assert_answered(status, headers, body, expected=None):
 def image_file(mode, fmt, size=(120, 120), **params) -> bytes:
     background = {"1": 1, "L": 255, "I;16": 65535, "F": 1.0, "CMYK": (0, 0, 0, 0)}
     ink = {"1": 0, "L": 0, "I;16": 0, "F": 0.0, "CMYK": (0, 0, 0, 255)}
-    image = drawn_seven(mode, size, background.get(mode, (255,) * len(mode)),
-                        ink.get(mode, (0,) * len(mode)))
+    image = drawn_seven(
+        mode, size, background.get(mode, (255,) * len(mode)), ink.get(mode, (0,) * len(mode))
+    )
     return encode(image, fmt, **params)
 
 
@@ -87,8 +106,7 @@ def animated(fmt: str) -> bytes:
 
 def exif_rotated_seven() -> bytes:
     """A 7 stored turned a quarter, with EXIF orientation 6 ("rotate 90° clockwise")."""
-    upright = Image.open(io.BytesIO(canvas_png(seven, mode="RGB", background="white",
-                                               ink="black")))
+    upright = Image.open(io.BytesIO(canvas_png(seven, mode="RGB", background="white", ink="black")))
     stored = upright.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -113,7 +131,7 @@ TRUNCATED = {
 NOT_IMAGES = {
     "text named .png": b"hello, I am not an image\n" * 10,
     "SVG": b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28">'
-           b'<path d="M4 4 L24 4 L12 24" stroke="black"/></svg>',
+    b'<path d="M4 4 L24 4 L12 24" stroke="black"/></svg>',
     "PDF": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF",
     "HTML with script": b"<html><script>alert(1)</script></html>",
     "ZIP": b"PK\x03\x04" + b"\0" * 100,
@@ -126,7 +144,8 @@ ODD_BUT_VALID = {
     "10x10000 strip": image_file("L", "PNG", (10, 10000)),
     "CMYK JPEG": image_file("CMYK", "JPEG"),
     "palette PNG with transparency": encode(
-        Image.open(io.BytesIO(canvas_png(seven))).convert("P"), transparency=0),
+        Image.open(io.BytesIO(canvas_png(seven))).convert("P"), transparency=0
+    ),
     "animated GIF": animated("GIF"),
     "APNG": animated("PNG"),
     "16-bit PNG": image_file("I;16", "PNG"),
@@ -181,9 +200,17 @@ def test_body_over_the_limit_is_413(server):
     assert_answered(status, headers, body, expected=413)
 
 
-@pytest.mark.parametrize("filename", ["../../../../etc/passwd.png", "..\\..\\boot.ini",
-                                      "/absolute/path.png", "a" * 2000 + ".png",
-                                      "名前.png", "nul\x00byte.png"])
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "../../../../etc/passwd.png",
+        "..\\..\\boot.ini",
+        "/absolute/path.png",
+        "a" * 2000 + ".png",
+        "名前.png",
+        "nul\x00byte.png",
+    ],
+)
 def test_file_names_are_never_used(server, filename):
     answer = assert_answered(*post_upload(server.port, canvas_png(seven), filename=filename))
     assert answer["digit"] == 7
@@ -192,8 +219,9 @@ def test_file_names_are_never_used(server, filename):
 def test_non_utf8_file_name(server):
     body, content_type = multipart(canvas_png(seven), filename="x")
     body = body.replace(b'filename="x"', b'filename="\xff\xfe\x80.png"')
-    status, headers, reply = request(server.port, "POST", "/predict", body,
-                                     {"Content-Type": content_type})
+    status, headers, reply = request(
+        server.port, "POST", "/predict", body, {"Content-Type": content_type}
+    )
     # Werkzeug reads multipart headers as UTF-8 and skips a body it cannot: no image.
     answer = assert_answered(status, headers, reply, expected=400)
     assert "no image" in answer["error"]
@@ -201,45 +229,75 @@ def test_non_utf8_file_name(server):
 
 def test_several_file_parts_and_duplicate_fields(server):
     boundary = "b0und4ry"
-    parts = [("image", canvas_png(seven)), ("image", canvas_png(one)), ("file", b"junk"),
-             ("other", b"text")]
-    body = b"".join(
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-        f"filename=\"{field}.png\"\r\nContent-Type: image/png\r\n\r\n".encode() + data + b"\r\n"
-        for field, data in parts) + f"--{boundary}--\r\n".encode()
-    answer = assert_answered(*request(server.port, "POST", "/predict", body, {
-        "Content-Type": f"multipart/form-data; boundary={boundary}"}), expected=200)
+    parts = [
+        ("image", canvas_png(seven)),
+        ("image", canvas_png(one)),
+        ("file", b"junk"),
+        ("other", b"text"),
+    ]
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{field}.png"\r\nContent-Type: image/png\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+            for field, data in parts
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    answer = assert_answered(
+        *request(
+            server.port,
+            "POST",
+            "/predict",
+            body,
+            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        ),
+        expected=200,
+    )
     assert answer["digit"] in (1, 7)
 
 
-@pytest.mark.parametrize("content_type, body, expected", [
-    ("application/json", b'{"image": "iVBORw0KGgo="}', 400),
-    ("text/plain", canvas_png(seven), 400),
-    ("application/x-www-form-urlencoded", b"image=abc", 400),
-    ("multipart/form-data", b"--x\r\n\r\n--x--\r\n", 400),  # no boundary
-    ("multipart/form-data; boundary=zz", b"garbage without parts", 400),
-    ("image/png", b"", 415),
-    ("image/svg+xml", NOT_IMAGES["SVG"], 415),
-])
+@pytest.mark.parametrize(
+    "content_type, body, expected",
+    [
+        ("application/json", b'{"image": "iVBORw0KGgo="}', 400),
+        ("text/plain", canvas_png(seven), 400),
+        ("application/x-www-form-urlencoded", b"image=abc", 400),
+        ("multipart/form-data", b"--x\r\n\r\n--x--\r\n", 400),  # no boundary
+        ("multipart/form-data; boundary=zz", b"garbage without parts", 400),
+        ("image/png", b"", 415),
+        ("image/svg+xml", NOT_IMAGES["SVG"], 415),
+    ],
+)
 def test_bodies_of_the_wrong_kind(server, content_type, body, expected):
-    assert_answered(*request(server.port, "POST", "/predict", body,
-                             {"Content-Type": content_type}), expected=expected)
+    assert_answered(
+        *request(server.port, "POST", "/predict", body, {"Content-Type": content_type}),
+        expected=expected,
+    )
 
 
 def test_raw_image_body_is_accepted(server):
-    answer = assert_answered(*request(server.port, "POST", "/predict", canvas_png(seven),
-                                      {"Content-Type": "image/png"}), expected=200)
+    answer = assert_answered(
+        *request(server.port, "POST", "/predict", canvas_png(seven), {"Content-Type": "image/png"}),
+        expected=200,
+    )
     assert answer["digit"] == 7
 
 
 def test_chunked_transfer_encoding(server):
     body, content_type = multipart(canvas_png(seven))
-    chunks = [body[i:i + 1000] for i in range(0, len(body), 1000)]
+    chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)]
     import http.client
 
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/predict", body=iter(chunks), encode_chunked=True,
-                       headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"})
+    connection.request(
+        "POST",
+        "/predict",
+        body=iter(chunks),
+        encode_chunked=True,
+        headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"},
+    )
     response = connection.getresponse()
     answer = assert_answered(response.status, dict(response.getheaders()), response.read())
     assert answer["digit"] == 7
@@ -256,8 +314,10 @@ def raw_exchange(port, data: bytes, wait: float = 10) -> bytes:
 
 def test_content_length_longer_than_the_body_times_out_with_408(server):
     png = canvas_png(seven)
-    head = (f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-            f"Content-Length: {len(png) + 1000}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {len(png) + 1000}\r\nConnection: close\r\n\r\n"
+    ).encode()
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(head + png)  # and then nothing more: the body never ends
@@ -271,8 +331,10 @@ def test_content_length_longer_than_the_body_times_out_with_408(server):
 
 def test_content_length_shorter_than_the_body(server):
     png = canvas_png(seven)
-    head = (f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-            f"Content-Length: {len(png) // 2}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {len(png) // 2}\r\nConnection: close\r\n\r\n"
+    ).encode()
     reply = raw_exchange(server.port, head + png)
     status = int(reply.split(b" ", 2)[1])
     assert 400 <= status < 500, reply[:200]
@@ -295,8 +357,7 @@ def test_headers_that_never_end_are_cut_off(server):
 @pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_every_method_on_every_endpoint(server, method, path):
-    status, headers, body = request(server.port, method, path, b"x" if method != "HEAD"
-                                    else None)
+    status, headers, body = request(server.port, method, path, b"x" if method != "HEAD" else None)
     assert status < 500
     if method in ("PUT", "DELETE", "PATCH"):
         assert status == 405 and json.loads(body)["error"]
@@ -304,14 +365,16 @@ def test_every_method_on_every_endpoint(server, method, path):
 
 
 def test_very_long_request_id_is_not_echoed_whole(server):
-    status, headers, body = request(server.port, "GET", "/healthz",
-                                    headers={"X-Request-ID": "r" * 4000})
+    status, headers, body = request(
+        server.port, "GET", "/healthz", headers={"X-Request-ID": "r" * 4000}
+    )
     assert status == 200 and len(headers["X-Request-ID"]) <= 64
 
 
 def test_request_id_with_odd_characters_is_replaced(server):
-    status, headers, _ = request(server.port, "GET", "/healthz",
-                                 headers={"X-Request-ID": "<script>alert(1)</script>"})
+    status, headers, _ = request(
+        server.port, "GET", "/healthz", headers={"X-Request-ID": "<script>alert(1)</script>"}
+    )
     assert status == 200
     assert headers["X-Request-ID"].isalnum()
 

@@ -55,5 +55,5 @@ def test_metrics_count_the_requests_made(client, seven_png):
         post_image(client, seven_png)
     post_image(client, b"junk")
     after = [metric(client, p) for p in (sevens, ok, bad)]
-    assert [a - b for a, b in zip(after, before)] == [3, 3, 1]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 3, 1]
     assert metric(client, r'digit_http_request_seconds_count\{endpoint="/predict"\}') >= 4

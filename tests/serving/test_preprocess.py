@@ -9,8 +9,7 @@ from PIL import Image, ImageDraw
 from serve.core.decode import decode_image
 from serve.core.errors import BlankImage, ImageTooLarge, NotAnImage
 from serve.core.preprocess import preprocess_image
-from tests.support import canvas_png, centre_of_mass, encode, one, seven, zero
-from tests.serving.drawings import mnist_sample
+from tests.support import canvas_png, centre_of_mass, encode, mnist_sample, one, seven, zero
 
 
 def digit_of(array):
@@ -21,8 +20,11 @@ def shifted_difference(a, b):
     """Mean |a - b| allowing a one-pixel shift (centring moves whole pixels, and a centre
     of mass that falls halfway between two pixels may round either way)."""
     a, b = np.squeeze(a), np.squeeze(b)
-    return min(np.abs(np.roll(a, (dy, dx), axis=(0, 1)) - b).mean()
-               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    return min(
+        np.abs(np.roll(a, (dy, dx), axis=(0, 1)) - b).mean()
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
 
 
 def ink_box(digit, level=0.05):
@@ -51,8 +53,9 @@ def test_aspect_ratio_is_kept():
 def test_transparent_white_and_dark_backgrounds_agree():
     transparent = preprocess_image(canvas_png(zero))
     white = preprocess_image(canvas_png(zero, mode="RGB", background="white", ink="black"))
-    dark = preprocess_image(canvas_png(zero, mode="RGB", background=(20, 20, 20),
-                                       ink=(240, 240, 240)))
+    dark = preprocess_image(
+        canvas_png(zero, mode="RGB", background=(20, 20, 20), ink=(240, 240, 240))
+    )
     np.testing.assert_allclose(transparent, white, atol=0.02)
     np.testing.assert_allclose(transparent, dark, atol=0.05)
 
@@ -141,12 +144,15 @@ def test_noisy_scan_on_grey_paper():
     assert shifted_difference(out, preprocess_image(clean)) < 0.03
 
 
-@pytest.mark.parametrize("image", [
-    Image.new("RGBA", (280, 280), (0, 0, 0, 0)),  # the empty canvas
-    Image.new("RGB", (280, 280), "white"),
-    Image.new("L", (28, 28), 0),
-    Image.new("L", (50, 50), 128),
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)),  # the empty canvas
+        Image.new("RGB", (280, 280), "white"),
+        Image.new("L", (28, 28), 0),
+        Image.new("L", (50, 50), 128),
+    ],
+)
 def test_blank_images_are_refused(image):
     with pytest.raises(BlankImage, match="draw a digit"):
         preprocess_image(encode(image))
@@ -182,9 +188,17 @@ def test_palette_image_with_a_transparent_index():
     np.testing.assert_allclose(preprocess_image(data), preprocess_image(reference), atol=0.02)
 
 
-@pytest.mark.parametrize("mode, params", [("RGBA", {}), ("RGB", {}), ("L", {}),
-                                          ("RGB", {"transparency": (255, 255, 255)}),
-                                          ("LA", {}), ("P", {})])
+@pytest.mark.parametrize(
+    "mode, params",
+    [
+        ("RGBA", {}),
+        ("RGB", {}),
+        ("L", {}),
+        ("RGB", {"transparency": (255, 255, 255)}),
+        ("LA", {}),
+        ("P", {}),
+    ],
+)
 def test_png_decoding_gives_exactly_what_pillow_gives(mode, params):
     # Plain PNGs take libspng's faster path; the rest go to Pillow. Either way the pixels
     # and the mode must be Pillow's own.
@@ -209,6 +223,6 @@ def test_first_frame_of_an_animated_png():
 
 def test_damaged_png_data_is_refused():
     data = bytearray(canvas_png(seven))
-    data[len(data) // 2: len(data) // 2 + 40] = b"\xff" * 40  # corrupt the compressed pixels
+    data[len(data) // 2 : len(data) // 2 + 40] = b"\xff" * 40  # corrupt the compressed pixels
     with pytest.raises(NotAnImage):
         preprocess_image(bytes(data))

