@@ -93,7 +93,7 @@ onnxruntime only.
 
 - **Input** `{meta["input"]["name"]}`: float32 `{meta["input"]["shape"]}`, one 28×28 grey image per row,
   white ink (1.0) on black (0.0), the digit's longer side 20 px, centred by mass, as MNIST
-  was made. `serve/preprocess.py` turns drawings, scans and photos into this.
+  was made. `serve/core/preprocess.py` turns drawings, scans and photos into this.
 - **Output** `{meta["output"]["name"]}`: float32 `{meta["output"]["shape"]}`, the probabilities of 0–9.
 
 ## Accuracy

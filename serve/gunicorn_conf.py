@@ -5,6 +5,8 @@ of a few threads, so slow or idle clients cannot starve the server; its headers 
 arrive within `keepalive` seconds and its body within `upload_timeout`.
 """
 
+import ctypes
+import ctypes.util
 import os
 import tempfile
 
@@ -30,6 +32,19 @@ errorlog = "-"
 preload_app = False
 # gunicorn's control socket would be a file in $HOME; nothing here uses it.
 control_socket_disable = True
+
+
+M_MMAP_THRESHOLD = -3  # mallopt(3)
+
+
+def post_fork(server, worker):
+    # glibc raises its mmap threshold each time a large block is freed; after that the
+    # arrays of a big upload come from the heap, which keeps their high-water mark, and a
+    # worker's memory creeps up by tens of MB. A fixed threshold hands every block over
+    # 1 MB back to the system when it is freed (mallopt also stops the adjusting).
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    if hasattr(libc, "mallopt"):  # glibc; other C libraries go their own way
+        libc.mallopt(M_MMAP_THRESHOLD, 1 << 20)
 
 
 def child_exit(server, worker):
