@@ -312,18 +312,18 @@ def raw_exchange(port, data: bytes, wait: float = 10) -> bytes:
         return received
 
 
+def raw_png_post(content_length: int, png: bytes) -> bytes:
+    return (
+        f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {content_length}\r\nConnection: close\r\n\r\n"
+    ).encode() + png
+
+
 def test_content_length_longer_than_the_body_times_out_with_408(server):
     png = canvas_png(seven)
-    head = (
-        f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-        f"Content-Length: {len(png) + 1000}\r\nConnection: close\r\n\r\n"
-    ).encode()
     started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(head + png)  # and then nothing more: the body never ends
-        reply = b""
-        while chunk := s.recv(65536):
-            reply += chunk
+    # The body never ends: the server must give up after UPLOAD_TIMEOUT (2 s here).
+    reply = raw_exchange(server.port, raw_png_post(len(png) + 1000, png))
     assert time.monotonic() - started < 8
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
     assert b'"error"' in reply
@@ -331,11 +331,7 @@ def test_content_length_longer_than_the_body_times_out_with_408(server):
 
 def test_content_length_shorter_than_the_body(server):
     png = canvas_png(seven)
-    head = (
-        f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-        f"Content-Length: {len(png) // 2}\r\nConnection: close\r\n\r\n"
-    ).encode()
-    reply = raw_exchange(server.port, head + png)
+    reply = raw_exchange(server.port, raw_png_post(len(png) // 2, png))
     status = int(reply.split(b" ", 2)[1])
     assert 400 <= status < 500, reply[:200]
 
