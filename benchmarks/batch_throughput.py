@@ -22,9 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from serve.settings import ROOT
 from tests.support import mnist_sample, png_bytes, redraw
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_folder(folder: Path, count: int, canvas: bool) -> None:

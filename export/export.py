@@ -18,7 +18,7 @@ import platform
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from serve.settings import ROOT
 
 
 def parse_args(argv=None):

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-ROOT = Path(__file__).resolve().parent.parent
+from serve.settings import ROOT
+
 SHIPPED_MODEL = ROOT / "models" / "mnist.onnx"
 
 

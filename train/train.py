@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from serve.core.contract import to_model_input
+from serve.settings import ROOT
 from train.data import MNISTDataError, load_mnist
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Augmentation ranges: degrees, relative size, pixels, and stroke width from full erosion
 # (-1) to full dilation (+1) with a 3x3 window.

@@ -18,22 +18,19 @@ import pyspng
 from PIL import Image, ImageOps
 
 from serve.core.errors import ImageTooLarge, NotAnImage
+from serve.settings import Settings
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 # Phones' JPEGs that carry a second, preview image open as MPO.
 PHOTO_FORMATS = ("JPEG", "MPO")
 # A digit needs no more than this many pixels a side; larger images are reduced first.
 WORK_SIDE = 1024
-# Decoded at full size: 4 MP (a 2000x2000 scan) costs at most tens of milliseconds.
-DEFAULT_MAX_PIXELS = 4_000_000
-# JPEG, decoded at 1/2 to 1/8 scale: 25 MP admits the photos of today's phones (12-24 MP).
-DEFAULT_MAX_PHOTO_PIXELS = 25_000_000
 
 
 def decode_image(
     data: bytes,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS,
+    max_pixels: int = Settings.max_image_pixels,
+    max_photo_pixels: int = Settings.max_photo_pixels,
 ) -> Image.Image:
     """Decode the first frame, EXIF orientation applied, longer side <= WORK_SIDE."""
     if not data:

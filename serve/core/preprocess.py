@@ -17,8 +17,9 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageStat
 
 from serve.core.contract import SIDE
-from serve.core.decode import DEFAULT_MAX_PHOTO_PIXELS, DEFAULT_MAX_PIXELS, decode_image
+from serve.core.decode import decode_image
 from serve.core.errors import BadImage, BlankImage, NotAnImage
+from serve.settings import Settings
 
 FIELD = SIDE  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
@@ -194,7 +195,9 @@ def preprocess_array(grey: np.ndarray) -> np.ndarray:
 
 
 def preprocess_image(
-    source, max_pixels: int = DEFAULT_MAX_PIXELS, max_photo_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
+    source,
+    max_pixels: int = Settings.max_image_pixels,
+    max_photo_pixels: int = Settings.max_photo_pixels,
 ) -> np.ndarray:
     """Bytes, a Pillow image or a grey array of one digit -> float32 (1, 28, 28, 1)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
