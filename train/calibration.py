@@ -1,0 +1,125 @@
+"""Is a probability what it says? Measures and the one-parameter fix (temperature scaling).
+
+numpy only, so the training side, the export and the serving benchmarks can all use it.
+
+  expected_calibration_error  gap between confidence and accuracy, 15 equal-width bins
+  fit_temperature             the T that makes softmax(logits / T) fit validation labels
+  auroc                       how well a score ranks positives above negatives
+  reliability_diagram         the picture of the first, for the model card
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+BINS = 15
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = np.asarray(logits, np.float64) / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = BINS):
+    """Per bin of the top probability: (count, mean confidence, accuracy)."""
+    probs = np.asarray(probs, np.float64)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == np.asarray(labels)
+    # Bin i holds confidences in (i/bins, (i+1)/bins]; a confidence of exactly 0 joins bin 0.
+    index = np.clip(np.ceil(confidence * bins).astype(int) - 1, 0, bins - 1)
+    count = np.bincount(index, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        mean_confidence = np.bincount(index, confidence, bins) / count
+        accuracy = np.bincount(index, correct, bins) / count
+    return count, mean_confidence, accuracy
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
+    """Sum over bins of |accuracy - confidence|, weighted by the bin's share of samples."""
+    count, confidence, accuracy = reliability(probs, labels, bins)
+    filled = count > 0
+    return float(
+        np.sum(count[filled] * np.abs(accuracy[filled] - confidence[filled])) / count.sum()
+    )
+
+
+def negative_log_likelihood(logits, labels, temperature: float) -> float:
+    probs = softmax(logits, temperature)
+    return float(-np.mean(np.log(probs[np.arange(len(labels)), labels] + 1e-12)))
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature in [0.05, 20] that minimises the validation NLL (golden-section
+    search on log T: the NLL is unimodal in T for a fixed set of logits)."""
+    labels = np.asarray(labels)
+    low, high = np.log(0.05), np.log(20.0)
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = high - ratio * (high - low), low + ratio * (high - low)
+    fa = negative_log_likelihood(logits, labels, math.exp(a))
+    fb = negative_log_likelihood(logits, labels, math.exp(b))
+    for _ in range(60):
+        if fa < fb:
+            high, b, fb = b, a, fa
+            a = high - ratio * (high - low)
+            fa = negative_log_likelihood(logits, labels, math.exp(a))
+        else:
+            low, a, fa = a, b, fb
+            b = low + ratio * (high - low)
+            fb = negative_log_likelihood(logits, labels, math.exp(b))
+    return float(math.exp((low + high) / 2))
+
+
+def auroc(positive_scores, negative_scores) -> float:
+    """Probability that a random positive scores above a random negative (ties count
+    half): the Mann-Whitney U statistic, from average ranks."""
+    pos, neg = np.asarray(positive_scores, np.float64), np.asarray(negative_scores, np.float64)
+    scores = np.concatenate([pos, neg])
+    order = scores.argsort(kind="stable")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # Average rank within each run of equal scores.
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
+    ends = np.r_[starts[1:], len(scores)]
+    for start, end in zip(starts, ends, strict=True):
+        ranks[order[start:end]] = (start + end + 1) / 2
+    u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
+    return float(u / (len(pos) * len(neg)))
+
+
+def reliability_diagram(curves: dict, path, bins: int = BINS) -> None:
+    """One panel per (name -> (probs, labels)): accuracy against confidence, with ECE."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 4), squeeze=False)
+    edges = np.linspace(0, 1, bins + 1)
+    for ax, (name, (probs, labels)) in zip(axes[0], curves.items(), strict=True):
+        count, _, accuracy = reliability(probs, labels, bins)
+        ax.bar(
+            edges[:-1],
+            np.nan_to_num(accuracy),
+            width=1 / bins,
+            align="edge",
+            edgecolor="black",
+            color="#9db4d6",
+            label="accuracy",
+        )
+        ax.plot([0, 1], [0, 1], "--", color="#d9480f", label="perfect calibration")
+        ece = expected_calibration_error(probs, labels, bins)
+        ax.set(
+            title=f"{name}\nECE {ece:.2%}",
+            xlabel="confidence (top probability)",
+            ylabel="accuracy",
+            xlim=(0, 1),
+            ylim=(0, 1),
+        )
+        ax.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

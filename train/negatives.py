@@ -1,0 +1,196 @@
+"""Images that are not one digit, for teaching the model to say so and for measuring it.
+
+Each kind is drawn the way a person would on the page's pad (white ink on black, a pen of
+random width), then put through the server's own preprocessing (crop to the ink, fit 20
+px, centre by mass), so the model learns from exactly what it will be shown:
+
+  scribble  a zigzag or a random walk of the pen
+  shape     squares, triangles, stars, hashes, spirals, filled blobs (no circles: a
+            circle is a 0)
+  pair      two MNIST digits side by side, squeezed into one box ("42" sent as a digit)
+  speck     a nearly blank pad: one or a few stray dots
+  letter    printed letters that look like no digit, turned and sheared a little
+  fashion   Fashion-MNIST clothing (Debian's dataset-fashion-mnist), when installed
+
+Some kinds are kept out of training entirely (``HELD_OUT``) and only measured, as the
+honest test of whether "not a digit" generalises.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from serve.core.errors import BlankImage
+from serve.core.preprocess import preprocess_array
+
+PAD = 112  # drawing size; the preprocessing scales every drawing to 20x20 anyway
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+# Letters no one would read as a digit (no O, I, l, S, Z, B, G, b, g, q ...).
+LETTERS = "ACEFHKMNPRUVWXYacefhkmnprtuvwxy"
+HELD_OUT = ("letter", "fashion")
+
+
+def pen(rng: np.random.Generator) -> int:
+    return int(rng.integers(3, 14))
+
+
+def canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    image = Image.new("L", (PAD, PAD), 0)
+    return image, ImageDraw.Draw(image)
+
+
+def points(rng: np.random.Generator, count: int, margin: int = 10) -> list[tuple]:
+    return [tuple(rng.uniform(margin, PAD - margin, 2)) for _ in range(count)]
+
+
+def scribble(rng: np.random.Generator) -> Image.Image:
+    image, draw = canvas()
+    if rng.random() < 0.5:  # a zigzag across the pad
+        path = points(rng, int(rng.integers(5, 14)))
+    else:  # a wandering pen
+        steps = rng.normal(0, 9, (int(rng.integers(20, 60)), 2)).cumsum(axis=0)
+        path = [tuple(p) for p in (steps - steps.mean(axis=0) + PAD / 2)]
+    draw.line(path, fill=255, width=pen(rng), joint="curve")
+    return image
+
+
+def polygon(rng: np.random.Generator, corners: int, star: bool = False) -> list[tuple]:
+    centre, radius = PAD / 2, rng.uniform(25, 45)
+    turn = rng.uniform(0, 2 * math.pi)
+    out = []
+    for i in range(corners * (2 if star else 1)):
+        r = radius * (0.45 if star and i % 2 else 1.0)
+        angle = turn + 2 * math.pi * i / (corners * (2 if star else 1))
+        out.append((centre + r * math.cos(angle), centre + r * math.sin(angle)))
+    return out
+
+
+def shape(rng: np.random.Generator) -> Image.Image:
+    image, draw = canvas()
+    width, kind = pen(rng), int(rng.integers(6))
+    if kind == 0:
+        draw.polygon(polygon(rng, 4), outline=255, width=width)
+    elif kind == 1:
+        draw.polygon(polygon(rng, 3), outline=255, width=width)
+    elif kind == 2:
+        draw.polygon(polygon(rng, int(rng.integers(5, 8)), star=True), outline=255, width=width)
+    elif kind == 3:  # a hash sign
+        for offset in (-15, 15):
+            draw.line([(PAD / 2 + offset, 20), (PAD / 2 + offset, PAD - 20)], 255, width)
+            draw.line([(20, PAD / 2 + offset), (PAD - 20, PAD / 2 + offset)], 255, width)
+    elif kind == 4:  # a spiral
+        turns = rng.uniform(2, 4)
+        t = np.linspace(0, turns * 2 * math.pi, 200)
+        r = 4 + 40 * t / t[-1]
+        draw.line(
+            list(zip(PAD / 2 + r * np.cos(t), PAD / 2 + r * np.sin(t), strict=True)),
+            fill=255,
+            width=width,
+        )
+    else:  # a filled blob
+        draw.polygon(polygon(rng, int(rng.integers(5, 9))), fill=255)
+    return image.rotate(rng.uniform(-30, 30), resample=Image.Resampling.BILINEAR)
+
+
+def pair(rng: np.random.Generator, digits: np.ndarray) -> Image.Image:
+    """Two MNIST digits side by side, with a gap or a slight overlap."""
+    first, second = (digits[int(i)] for i in rng.integers(len(digits), size=2))
+    gap = int(rng.integers(-4, 6))
+    width = 56 + gap
+    out = np.zeros((28, max(width, 28)), np.uint8)
+    out[:, :28] = first
+    out[:, 28 + gap : 56 + gap] = np.maximum(out[:, 28 + gap : 56 + gap], second)
+    return Image.fromarray(out)
+
+
+def speck(rng: np.random.Generator) -> Image.Image:
+    image, draw = canvas()
+    for x, y in points(rng, int(rng.integers(1, 4))):
+        r = rng.uniform(1.5, 5)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    return image
+
+
+def letter(rng: np.random.Generator) -> Image.Image:
+    image, draw = canvas()
+    font = ImageFont.load_default(size=int(rng.integers(60, 90)))
+    draw.text(
+        (PAD / 2, PAD / 2),
+        str(rng.choice(list(LETTERS))),
+        fill=255,
+        font=font,
+        anchor="mm",
+        stroke_width=int(rng.integers(0, 3)),
+        stroke_fill=255,
+    )
+    shear = rng.uniform(-0.3, 0.3)
+    image = image.transform(
+        image.size,
+        Image.Transform.AFFINE,
+        (1, shear, -shear * PAD / 2, 0, 1, 0),
+        Image.Resampling.BILINEAR,
+    )
+    return image.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BILINEAR)
+
+
+def fashion_images() -> np.ndarray | None:
+    """Fashion-MNIST's 60,000 training images, if Debian's package is installed."""
+    from train.data import IDX_FILES, MNISTDataError, find_idx, read_idx
+
+    try:
+        return read_idx(find_idx(FASHION, IDX_FILES["x_train"]))
+    except (OSError, MNISTDataError):
+        return None
+
+
+DRAWN: dict[str, Callable] = {
+    "scribble": scribble,
+    "shape": shape,
+    "speck": speck,
+    "letter": letter,
+}
+
+
+def to_model_digit(image: Image.Image) -> np.ndarray | None:
+    """uint8 28x28 as the server would feed it to the model, or None if it is blank."""
+    try:
+        model_input = preprocess_array(np.asarray(image, np.float32) / 255.0)
+    except BlankImage:
+        return None
+    return np.round(model_input[0, :, :, 0] * 255).astype(np.uint8)
+
+
+def make_negatives(
+    kind: str, count: int, seed: int = 0, digits: np.ndarray | None = None
+) -> np.ndarray:
+    """``count`` uint8 (28, 28) images of one kind, preprocessed like an upload."""
+    rng = np.random.default_rng(seed)
+    if kind == "fashion":
+        clothes = fashion_images()
+        if clothes is None:
+            raise FileNotFoundError(
+                f"Fashion-MNIST not found under {FASHION}: apt-get install dataset-fashion-mnist"
+            )
+        sources = (
+            Image.fromarray(clothes[int(i)])
+            for i in rng.choice(len(clothes), size=count * 2, replace=False)
+        )
+    elif kind == "pair":
+        if digits is None:
+            raise ValueError("'pair' needs MNIST digits to put side by side")
+        sources = (pair(rng, digits) for _ in range(count * 2))
+    else:
+        sources = (DRAWN[kind](rng) for _ in range(count * 2))
+    out = []
+    for image in sources:
+        digit = to_model_digit(image)
+        if digit is not None:
+            out.append(digit)
+        if len(out) == count:
+            return np.stack(out)
+    raise RuntimeError(f"too many blank '{kind}' images")
