@@ -50,7 +50,7 @@ def decode_image(
         if "exif" in image.info or image.format == "TIFF":  # only these can be rotated
             image = ImageOps.exif_transpose(image)
     except Image.DecompressionBombError as error:
-        raise ImageTooLarge(str(error)) from None
+        raise ImageTooLarge(f"the image is far too large: {error}") from None
     except Exception as error:  # Pillow's decoders raise many kinds on damaged data
         raise NotAnImage(f"the image is damaged or truncated: {error}") from None
     return shrink(image)
