@@ -7,6 +7,7 @@ px, centre by mass), so the model learns from exactly what it will be shown:
   scribble  a zigzag or a random walk of the pen
   shape     squares, triangles, stars, hashes, spirals, filled blobs (no circles: a
             circle is a 0)
+  doodle    three or four long strokes, straight or curved, thrown together
   pair      two MNIST digits side by side, squeezed into one box ("42" sent as a digit)
   speck     a nearly blank pad: one or a few stray dots
   letter    printed letters that look like no digit, turned and sheared a little
@@ -108,6 +109,23 @@ def pair(rng: np.random.Generator, digits: np.ndarray) -> Image.Image:
     return Image.fromarray(out)
 
 
+def doodle(rng: np.random.Generator) -> Image.Image:
+    """Three or four long strokes thrown together, straight or curved. (One stroke alone,
+    or a small ring, would be a 1 or a 0.)"""
+    image, draw = canvas()
+    for _ in range(int(rng.integers(3, 5))):
+        (x0, y0), (x1, y1) = points(rng, 2)
+        while math.dist((x0, y0), (x1, y1)) < 40:
+            ((x1, y1),) = points(rng, 1)
+        if rng.random() < 0.5:
+            draw.line([(x0, y0), (x1, y1)], fill=255, width=pen(rng))
+        else:
+            box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+            start = rng.uniform(0, 360)
+            draw.arc(box, start, start + rng.uniform(90, 240), fill=255, width=pen(rng))
+    return image
+
+
 def speck(rng: np.random.Generator) -> Image.Image:
     image, draw = canvas()
     for x, y in points(rng, int(rng.integers(1, 4))):
@@ -151,6 +169,7 @@ def fashion_images() -> np.ndarray | None:
 DRAWN: dict[str, Callable] = {
     "scribble": scribble,
     "shape": shape,
+    "doodle": doodle,
     "speck": speck,
     "letter": letter,
 }
