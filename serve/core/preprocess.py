@@ -33,13 +33,20 @@ BLANK = "the image is blank: draw a digit first"
 # --- colour -> grey ----------------------------------------------------------------------
 
 
+def integers_to_unit(values: np.ndarray) -> np.ndarray:
+    """Integer grey levels -> float32 in [0, 1]: 16-bit (0..65535) for 16-bit data or when
+    a value exceeds 255, else 8-bit (0..255)."""
+    wide = (values.dtype.kind == "u" and values.dtype.itemsize == 2) or values.max() > 255
+    return values.astype(np.float32) / (65535.0 if wide else 255.0)
+
+
 def _luminance(image: Image.Image) -> np.ndarray:
     """Grey levels in [0, 1] for any mode without alpha, 16-bit and float included."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+    if image.mode.startswith("I"):  # I, I;16, I;16B ...
+        return np.clip(integers_to_unit(np.asarray(image)), 0.0, 1.0)
+    if image.mode == "F":
         grey = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if image.mode.startswith("I;16") or grey.max() > 255 else 255.0
-        if image.mode == "F" and grey.max() <= 1.0:
-            top = 1.0
+        top = 1.0 if grey.max() <= 1.0 else 65535.0 if grey.max() > 255 else 255.0
         with np.errstate(invalid="ignore"):  # a NaN pixel (refused later) need not warn
             return np.clip(grey / top, 0.0, 1.0)
     if image.mode != "L":
@@ -175,16 +182,16 @@ def preprocess_array(grey: np.ndarray) -> np.ndarray:
 
     Grey levels are floats in [0, 1], as to_grey makes them: values outside are clipped
     (infinities too) and NaN, which a float TIFF may hold, is refused. Integers are read
-    as _luminance reads an image's: 0..255, or 0..65535 for uint16 or when a value
-    exceeds 255, so that an integer array gives what the Pillow image made of it gives.
+    as _luminance reads an image's (integers_to_unit): 0..255, or 0..65535 for 16-bit
+    data or when a value exceeds 255, so that an integer array gives what the Pillow
+    image made of it gives.
     Booleans are 0 or 1.
     """
     grey = np.asarray(grey)
     if grey.ndim != 2 or grey.size == 0:
         raise BadImage(f"not a grey image: an array of shape {grey.shape}")
     if grey.dtype.kind in "iu":
-        wide = grey.dtype == np.uint16 or grey.max() > 255
-        grey = grey.astype(np.float32) / (65535.0 if wide else 255.0)
+        grey = integers_to_unit(grey)
     low, high = grey.min(), grey.max()
     if np.isnan(low) or np.isnan(high):
         raise NotAnImage("the image has pixels that are not numbers (NaN)")
