@@ -5,20 +5,24 @@ Dockerfile's COPY lines go to a temporary /app, requirements-serve.txt goes into
 virtual environment, and gunicorn is started from there exactly as the image's CMD does.
 """
 
-import http.client
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from serve.settings import ROOT
-from tests.support import canvas_png, free_port, seven
-from tests.support import multipart as multipart_body
+from tests.support import (
+    canvas_png,
+    free_port,
+    post_upload,
+    request,
+    seven,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -53,16 +57,9 @@ def assemble(app_dir: Path) -> None:
                 shutil.copy2(src, target / src.name)
 
 
-def get(port, path, body=None, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST" if body else "GET", path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    return response.status, response.read()
-
-
-def multipart(png):
-    body, content_type = multipart_body(png)
-    return body, {"Content-Type": content_type}
+def get(port, path):
+    status, _, body = request(port, "GET", path)
+    return status, body
 
 
 def folder_mb(path: Path) -> float:
@@ -103,17 +100,12 @@ def server(image):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if get(port, "/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    try:
+        wait_until_ready(port, process, seconds=60)
+    except RuntimeError as error:
         process.kill()
         pytest.fail(
-            "gunicorn from the assembled image did not answer /healthz:\n" + process.stdout.read()
+            f"gunicorn from the assembled image: {error}; its output:\n{process.stdout.read()}"
         )
     yield port
     process.terminate()
@@ -143,10 +135,9 @@ def test_assembled_image_serves_the_api(server):
     port = server
     assert get(port, "/")[0] == 200
     assert get(port, "/static/vendor/chart.umd.min.js")[0] == 200
-    body, headers = multipart(canvas_png(seven))
-    status, answer = get(port, "/predict", body, headers)
+    status, _, answer = post_upload(port, canvas_png(seven))
     assert status == 200 and b'"digit":7' in answer.replace(b" ", b"")
-    status, answer = get(port, "/predict", *multipart(b"junk"))
+    status, _, answer = post_upload(port, b"junk")
     assert status == 415 and b"error" in answer
 
 
@@ -160,9 +151,8 @@ def sevens_counted(port):
 def test_metrics_add_up_across_workers(server):
     port = server
     before = sevens_counted(port)
-    body, headers = multipart(canvas_png(seven))
     for _ in range(12):
-        assert get(port, "/predict", body, headers)[0] == 200
+        assert post_upload(port, canvas_png(seven))[0] == 200
     # Whichever of the two workers answers the scrape, it reports every worker's counts.
     assert [sevens_counted(port) - before for _ in range(4)] == [12.0] * 4
 
