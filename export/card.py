@@ -71,7 +71,19 @@ def plot_confident_mistakes(images, y_true, probs, path: Path, count: int = 16) 
     plt.close(fig)
 
 
-def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
+def plot_reliability(uncalibrated, calibrated, labels, path: Path) -> None:
+    from train.calibration import reliability_diagram
+
+    reliability_diagram(
+        {
+            "MNIST test, before calibration (T = 1)": (uncalibrated, labels),
+            "MNIST test, as served (calibrated)": (calibrated, labels),
+        },
+        path,
+    )
+
+
+def write_card(path: Path, meta: dict, matrix: np.ndarray, honest_table: str) -> None:
     per_class = matrix.diagonal() / matrix.sum(axis=1)
     errors = int(matrix.sum() - matrix.trace())
     worst = sorted(
@@ -81,20 +93,30 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray) -> None:
     confusions = ", ".join(f"{t} read as {p} ({n}×)" for n, t, p in worst if n)
     val_digits = meta["training"].get("val_digits") or 0
     held_out = f" (minus {val_digits:,} held out for validation)" if val_digits else ""
+    calibration = meta["calibration"]
+    thresholds = calibration["thresholds"]
+    negatives = meta["training"].get("negatives") or {}
+    trained = ", ".join(negatives.get("trained", []))
+    kept_out = ", ".join(negatives.get("held_out", []))
+    outputs = "\n".join(
+        f"- **Output** `{o['name']}`: float32 `{o['shape']}`, {o['meaning']}."
+        for o in meta["outputs"]
+    )
     path.write_text(f"""# Model card: MNIST digit CNN (`mnist.onnx`)
 
 ## What it is
 A small convolutional network (a 5×5 convolution, max-pooling, two 3×3 convolutions,
 max-pooling, each convolution with batch norm and each pooling followed by dropout, then a
-128-unit dense layer and a 10-way softmax; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
+128-unit dense layer and 11 outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
 digits{held_out}, augmented with small rotations, zooms
-and shifts and with thinner or thicker strokes. Exported to ONNX (opset {meta["opset"]}) with tf2onnx; served with
-onnxruntime only.
+and shifts and with thinner or thicker strokes, and on {meta["training"].get("train_non_digits") or 0:,} generated non-digits
+(`train/negatives.py`: {trained}). Exported to ONNX (opset {meta["opset"]}) with tf2onnx, with the
+calibration built in; served with onnxruntime only.
 
 - **Input** `{meta["input"]["name"]}`: float32 `{meta["input"]["shape"]}`, one 28×28 grey image per row,
   white ink (1.0) on black (0.0), the digit's longer side 20 px, centred by mass, as MNIST
   was made. `serve/core/preprocess.py` turns drawings, scans and photos into this.
-- **Output** `{meta["output"]["name"]}`: float32 `{meta["output"]["shape"]}`, the probabilities of 0–9.
+{outputs}
 
 ## Accuracy
 **{meta["test_accuracy"]:.2%}** on the 10,000 MNIST test digits ({errors} errors), measured with
@@ -115,13 +137,38 @@ Most frequent confusions: {confusions or "none"}.
 Training curves: [history.png](history.png); figures of the run: [metrics.json](metrics.json);
 file facts and checksums: [mnist.json](mnist.json).
 
+## Calibration and honest answers
+The eleven logits are divided by a temperature, **T = {calibration["temperature"]}**, fitted on the
+validation split only (digits and non-digits, never the test digits), then turned into the
+two outputs above. The server's verdict follows from them, with thresholds chosen on the
+same validation data (`train/calibration.py: choose_thresholds`):
+
+- `not_a_digit` when `is_digit` < **{thresholds["not_a_digit_below"]}** (a quarter of a percent of the validation digits fall under it);
+- `digit` when `is_digit × prob` ≥ **{thresholds["sure_from"]}** (at most 1 % of validation non-digits and
+  0.1 % wrong digits reach it);
+- `unsure` in between: one digit, but which one is in doubt.
+
+Expected calibration error (15 equal-width bins of the top probability), MNIST test digits:
+
+![Reliability diagram](reliability.png)
+
+Digits (the MNIST test digits as they are, and each re-drawn as the page's canvas sends it)
+and {len(meta["honest_answers"]["non_digits"])} kinds of non-digit, 1,000 each, made with seeds training never used.
+Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
+of whether "not a digit" generalises.
+
+{honest_table}
+
 ## Intended use
 Reading a single handwritten digit (0–9) drawn on a screen or written on paper, for demos,
 teaching and form fields where a person can check the answer.
 
 ## Limits
-- It always answers one of 0–9: a letter, a doodle or two digits still get a digit. The page
-  flags answers under 50 % as unsure; callers should do the same.
+- "Not a digit" was learnt from the kinds listed above. Marks unlike all of them (a
+  held-out kind shows how far that carries) can still be read as a digit; read `verdict`,
+  not just `digit`.
+- Several digits squeezed into one image are meant to get "not a digit": the model reads
+  one digit at a time.
 - MNIST is American writers of the early 1990s, scanned. Drawn digits are close after
   preprocessing, but styles far from that (a crossed 7, an open 4, a European 1 with a long
   flag) are read less reliably than the test figure suggests.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from serve.core.contract import INPUT_NAME, INPUT_SHAPE, OUTPUT_NAME
+from serve.core.contract import INPUT_NAME, INPUT_SHAPE, OUTPUT_SHAPES
 
 OPSET = 17  # tf2onnx 1.17 goes up to 18; 17 is read by every onnxruntime of the last years
 
@@ -16,7 +16,7 @@ def to_onnx(model, path: Path, opset: int = OPSET):
 
     # tf2onnx looks up Keras 3 outputs by name; without this it fails with
     # KeyError: 'keras_tensor_N' (see tf2onnx issue on Keras 3 Sequential/Functional models).
-    model.output_names = [OUTPUT_NAME]
+    model.output_names = list(OUTPUT_SHAPES)
     signature = [tf.TensorSpec(list(INPUT_SHAPE), tf.float32, name=INPUT_NAME)]
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset)

@@ -1,10 +1,12 @@
 """Export the trained model to ONNX and prove it answers like Keras. Run with `make export`.
 
-Reads models/model.weights.h5 (from `make train`); writes
-  models/mnist.onnx                    the serving model
-  models/mnist.json                    its metadata (read by the server)
+Reads models/model.weights.h5 and the calibration in models/metrics.json (both from
+`make train`); writes
+  models/mnist.onnx                    the serving model, calibration built in
+  models/mnist.json                    its metadata (read by the server), with the verdict
+                                       thresholds and the honest-answers figures
   models/README.md                     the model card, with
-  models/confusion_matrix.png, models/confident_mistakes.png
+  models/confusion_matrix.png, models/confident_mistakes.png, models/reliability.png
 Fails (exit 1) unless ONNX matches Keras on all 10,000 MNIST test digits.
 """
 
@@ -36,7 +38,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_metadata(args, onnx_model, parity, model, opset) -> dict:
+def build_metadata(args, onnx_model, parity, model, opset, training) -> dict:
     import keras
     import onnx
     import onnxruntime
@@ -48,10 +50,14 @@ def build_metadata(args, onnx_model, parity, model, opset) -> dict:
     def shape(value_info):
         return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
 
-    training = {}
-    metrics_path = args.weights.parent / "metrics.json"
-    if metrics_path.exists():
-        training = json.loads(metrics_path.read_text())
+    meanings = {
+        "probs": "calibrated probabilities of digits 0-9, given that the image is a digit",
+        "is_digit": "calibrated probability that the image shows one digit",
+    }
+    outputs = [
+        {"name": o.name, "shape": shape(o), "dtype": "float32", "meaning": meanings[o.name]}
+        for o in onnx_model.graph.output
+    ]
     return {
         "model": "mnist_cnn",
         "file": args.out.name,
@@ -61,12 +67,8 @@ def build_metadata(args, onnx_model, parity, model, opset) -> dict:
             "dtype": "float32",
             "scaling": "white ink 1.0 on black 0.0; digit fit in 20x20, centred by mass",
         },
-        "output": {
-            "name": onnx_model.graph.output[0].name,
-            "shape": shape(onnx_model.graph.output[0]),
-            "dtype": "float32",
-            "meaning": "softmax probabilities of digits 0-9",
-        },
+        "outputs": outputs,
+        "calibration": training["calibration"],
         "opset": opset,
         "parameters": int(model.count_params()),
         "test_accuracy": round(parity.onnx_accuracy, 4),
@@ -82,6 +84,9 @@ def build_metadata(args, onnx_model, parity, model, opset) -> dict:
                 "epochs_run",
                 "train_seconds",
                 "val_digits",
+                "train_non_digits",
+                "val_non_digits",
+                "negatives",
                 "seed",
                 "data_sha256",
             )
@@ -103,16 +108,29 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import onnx
 
-    from export import card
+    from export import card, honesty
     from export.convert import OPSET, to_onnx
-    from export.parity import compare, onnx_session
+    from export.parity import compare, onnx_predict, onnx_session
     from serve.core.contract import to_model_input
+    from serve.core.verdict import Thresholds
+    from train.calibration import digit_answers
     from train.data import MNISTDataError, load_mnist
-    from train.model import build_model
+    from train.model import build_model, serving_model
 
     opset = args.opset or OPSET
     if not args.weights.exists():
         print(f"{args.weights} not found: run `make train` first", file=sys.stderr)
+        return 2
+    metrics_path = args.weights.parent / "metrics.json"
+    try:
+        training = json.loads(metrics_path.read_text())
+        temperature = training["calibration"]["temperature"]
+        thresholds = Thresholds(**training["calibration"]["thresholds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        print(
+            f"{metrics_path} has no calibration: run `make train` (which fits it) first",
+            file=sys.stderr,
+        )
         return 2
     try:
         mnist = load_mnist(args.data)
@@ -120,15 +138,16 @@ def main(argv=None) -> int:
         print(error, file=sys.stderr)
         return 2
 
-    model = build_model()
-    model.load_weights(str(args.weights))
+    logits_model = build_model()
+    logits_model.load_weights(str(args.weights))
+    model = serving_model(logits_model, temperature)
     onnx_model = to_onnx(model, args.out, opset)
     onnx.checker.check_model(onnx_model, full_check=True)
     print(f"wrote {args.out} (opset {opset}); onnx.checker: ok", flush=True)
 
     session = onnx_session(args.out)
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test
-    parity, probs = compare(model, session, x_test, y_test)
+    parity, (probs, _) = compare(model, session, x_test, y_test)
     print(
         f"parity on {parity.digits} test digits: max |keras - onnx| = "
         f"{parity.max_abs_diff:.2e} (limit 1e-05), argmax mismatches = "
@@ -140,14 +159,21 @@ def main(argv=None) -> int:
         print("FAILED: the ONNX model does not answer like Keras", file=sys.stderr)
         return 1
 
-    meta = build_metadata(args, onnx_model, parity, model, opset)
-    args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    meta = build_metadata(args, onnx_model, parity, model, opset, training)
     if not args.no_card:
         folder = args.out.parent
+        print("measuring honest answers on drawn digits and non-digits...", flush=True)
+        meta["honest_answers"] = honesty.evaluate(
+            lambda x: onnx_predict(session, x), mnist.x_test, y_test, thresholds
+        )
+        print(honesty.table(meta["honest_answers"]), flush=True)
+        uncalibrated, _ = digit_answers(logits_model.predict(x_test, verbose=0), 1.0)
+        card.plot_reliability(uncalibrated, probs, y_test, folder / "reliability.png")
         matrix = card.confusion_matrix(y_test, probs.argmax(1))
         card.plot_confusion(matrix, folder / "confusion_matrix.png")
         card.plot_confident_mistakes(mnist.x_test, y_test, probs, folder / "confident_mistakes.png")
-        card.write_card(folder / "README.md", meta, matrix)
+        card.write_card(folder / "README.md", meta, matrix, honesty.table(meta["honest_answers"]))
+    args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     print(
         f"metadata -> {args.out.with_suffix('.json')}; test accuracy (onnxruntime) "
         f"{meta['test_accuracy']:.4f}",

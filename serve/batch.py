@@ -15,6 +15,7 @@ Exit status: 0 when every image was predicted, 1 when any failed, 2 for a usage 
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import errno
 import json
@@ -32,10 +33,12 @@ from serve.core.errors import BadImage
 from serve.core.postprocess import postprocess
 from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
+from serve.core.verdict import VERDICTS
 from serve.settings import Settings
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-COLUMNS = ["path", "digit", "prob"] + [f"p{d}" for d in range(10)] + ["error"]
+COLUMNS = ["path", "digit", "prob", "verdict", "is_digit"] + [f"p{d}" for d in range(10)]
+COLUMNS += ["error"]
 
 
 def parse_args(argv=None):
@@ -179,28 +182,35 @@ _settings = Settings()
 
 def start_worker(model: Path) -> None:
     global _predictor, _settings
-    _predictor = Predictor(model, threads=1)
     _settings = Settings.from_environment()
+    _predictor = Predictor(
+        model,
+        threads=1,
+        not_a_digit_below=_settings.not_a_digit_below,
+        sure_from=_settings.sure_from,
+    )
 
 
-def predict_chunk(paths: list[Path]) -> list[tuple[np.ndarray | None, str]]:
-    """Preprocess and predict a chunk of files in this process: (probs or None, error)."""
-    loaded = [load_one(path) for path in paths]
+def predict_chunk(files: list[tuple[str, Path]]) -> list[list]:
+    """Preprocess and predict a chunk of (shown path, path) in this process: its rows."""
+    loaded = [load_one(path) for _, path in files]
     ready = [model_input for model_input, _ in loaded if model_input is not None]
-    probs = iter(_predictor.predict(np.stack(ready)) if ready else [])
+    probs, is_digit = _predictor.predict(np.stack(ready)) if ready else ([], [])
+    answers = iter(zip(probs, is_digit, strict=True))
     return [
-        (next(probs) if model_input is not None else None, error) for model_input, error in loaded
+        row(shown, *next(answers), error) if model_input is not None else error_row(shown, error)
+        for (shown, _), (model_input, error) in zip(files, loaded, strict=True)
     ]
 
 
-def predictions(paths: list[Path], model: Path, workers: int, chunk: int):
-    """Yield (probs or None, error) for each path, in order.
+def predicted_rows(files: list[tuple[str, Path]], model: Path, workers: int, chunk: int):
+    """Yield each file's row, in order.
 
-    Each worker both preprocesses and predicts its chunk: inference costs about as much
-    as decoding here, so doing it in the parent would leave it the bottleneck, and only
-    ten probabilities per image cross between processes.
+    Each worker preprocesses, predicts and builds the rows of its chunk: inference costs
+    about as much as decoding here, so doing it in the parent would leave it the
+    bottleneck, and only finished rows cross between processes.
     """
-    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
     if workers <= 1 or len(chunks) <= 1:
         start_worker(model)
         for part in chunks:
@@ -217,23 +227,24 @@ def predictions(paths: list[Path], model: Path, workers: int, chunk: int):
 # --- writing -----------------------------------------------------------------------------
 
 
-def row(shown: str, probs: np.ndarray | None, error: str) -> dict:
-    if probs is None:
-        return {
-            "path": shown,
-            "digit": None,
-            "prob": None,
-            **{f"p{d}": None for d in range(10)},
-            "error": error,
-        }
-    answer = postprocess(probs)  # the very numbers /predict would answer
-    return {
-        "path": shown,
-        "digit": answer["digit"],
-        "prob": answer["prob"],
-        **{f"p{d}": p for d, p in enumerate(answer["probs"])},
-        "error": "",
-    }
+def row(shown: str, probs: np.ndarray, is_digit: float, error: str = "") -> list:
+    answer = postprocess(probs, is_digit, _predictor.thresholds)  # as /predict answers
+    return [
+        shown,
+        answer["digit"],
+        answer["prob"],
+        answer["verdict"],
+        answer["is_digit"],
+        *answer["probs"],
+        "",
+    ]
+
+
+def error_row(shown: str, error: str) -> list:
+    return [shown] + [None] * (len(COLUMNS) - 2) + [error]
+
+
+VERDICT = COLUMNS.index("verdict")
 
 
 class RowWriter:
@@ -246,11 +257,11 @@ class RowWriter:
             self.csv = csv.writer(stream)
             self.csv.writerow(COLUMNS)
 
-    def write(self, item: dict) -> None:
+    def write(self, values: list) -> None:
         if self.jsonl:
-            self.stream.write(json.dumps(item) + "\n")
+            self.stream.write(json.dumps(dict(zip(COLUMNS, values, strict=True))) + "\n")
         else:
-            self.csv.writerow(["" if item[c] is None else item[c] for c in COLUMNS])
+            self.csv.writerow(["" if value is None else value for value in values])
 
 
 # --- the program -------------------------------------------------------------------------
@@ -258,7 +269,7 @@ class RowWriter:
 
 def run(args) -> tuple[int, int]:
     images, skipped = find_images(args.paths)
-    predicted = failed = 0
+    counts = collections.Counter()
     started = time.perf_counter()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -266,20 +277,19 @@ def run(args) -> tuple[int, int]:
         tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar,
     ):
         writer = RowWriter(stream, args.output)
-        results = predictions(
-            [path for _, path in images], args.model, args.workers, args.batch_size
-        )
-        for (shown, _), (probs, error) in zip(images, results, strict=True):
-            writer.write(row(shown, probs, error))
-            predicted += probs is not None
-            failed += probs is None
+        for values in predicted_rows(images, args.model, args.workers, args.batch_size):
+            writer.write(values)
+            counts[values[VERDICT] or "failed"] += 1
             bar.update()
     seconds = time.perf_counter() - started
+    failed = counts.pop("failed", 0)
+    predicted = sum(counts.values())
     if not args.quiet:
         rate = predicted / seconds if seconds > 0 else 0.0
+        verdicts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
         print(
-            f"predicted {predicted}, failed {failed}, skipped {skipped} (not images); "
-            f"{rate:,.0f} images/s; rows -> {args.output}",
+            f"predicted {predicted} ({verdicts}), failed {failed}, skipped {skipped} "
+            f"(not images); {rate:,.0f} images/s; rows -> {args.output}",
             file=sys.stderr,
         )
     return predicted, failed

@@ -31,6 +31,10 @@ class Settings:
     max_image_pixels: int = 4_000_000
     max_photo_pixels: int = 25_000_000
     log_level: str = "INFO"
+    # The verdict thresholds (serve/core/verdict.py). Unset, the model's own apply: fitted
+    # on validation data at training time and shipped in models/mnist.json.
+    not_a_digit_below: float | None = None
+    sure_from: float | None = None
 
     @classmethod
     def from_environment(cls, environ=os.environ) -> Settings:
@@ -44,6 +48,8 @@ class Settings:
 
 
 def parse(name: str, text: str, kind: type):
+    if kind is type(None):  # the optional settings are the verdict thresholds
+        return probability(name, text)
     if kind is int:
         try:
             value = int(text)
@@ -55,3 +61,13 @@ def parse(name: str, text: str, kind: type):
     if kind is str:
         return text.upper() if name == "log_level" else text
     return kind(text)
+
+
+def probability(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise SystemExit(f"{name.upper()}={text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise SystemExit(f"{name.upper()}={text!r} must be between 0 and 1")
+    return value

@@ -8,14 +8,15 @@ import { createPad } from "./pad.js";
 import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const UNSURE_BELOW = 0.5; // a winner below this probability gets the "not sure" note
 const BAR = "#9db4d6";
 const WINNER = "#d9480f";
+const MUTED = "#c8ccd2"; // bars and winner when the verdict is not "digit"
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 const state = {
   lang: initialLanguage(), // "ko" | "en"
-  answer: null, // the last /predict body: { digit, prob, probs, top3, model_input }
+  answer: null, // the last /predict body: { digit, prob, probs, top3, is_digit, verdict,
+  //              model_input }
   message: null, // or, in its place, a message: { key, arg } (blank pad, an error)
   busy: false, // a request is in flight
   dragging: false, // a file is being dragged over the pad
@@ -72,19 +73,26 @@ function renderAnswer() {
   const { result, note } = describe(state);
   setText($("result"), result);
   setText($("note"), note);
+  // The verdict ("digit", "unsure", "not_a_digit") styles the answer area: a chart and
+  // chips that are not a confident reading are shown greyed.
+  $("answer").dataset.verdict = answer?.verdict ?? "";
   $("top3").replaceChildren(...(answer ? answer.top3.map(chip) : []));
   renderChart(state);
   renderModelView(answer);
 }
 
-// The words for the answer area. A new kind of verdict gets its case here.
+// The words for the answer area, one case per verdict of the server.
 function describe({ lang, answer, message }) {
   if (message) return { result: "", note: t(lang, message.key, message.arg) };
   if (!answer) return { result: "", note: "" };
-  return {
-    result: t(lang, "result", answer.digit, percent(answer.prob)),
-    note: answer.prob < UNSURE_BELOW ? t(lang, "unsure") : "",
-  };
+  const [first, second] = answer.top3;
+  if (answer.verdict === "not_a_digit") {
+    return { result: t(lang, "notADigit"), note: t(lang, "closest", answer.digit) };
+  }
+  if (answer.verdict === "unsure") {
+    return { result: t(lang, "either", first.digit, second.digit), note: t(lang, "unsure") };
+  }
+  return { result: t(lang, "result", answer.digit, percent(answer.prob)), note: "" };
 }
 
 function chip({ digit, prob }, rank) {
@@ -103,7 +111,9 @@ function renderChart({ answer, lang }) {
   const dataset = chart.data.datasets[0];
   dataset.label = t(lang, "chartLabel");
   dataset.data = answer ? answer.probs : DIGITS.map(() => 0);
-  dataset.backgroundColor = DIGITS.map((_, d) => (answer?.digit === d ? WINNER : BAR));
+  const sure = answer?.verdict === "digit";
+  dataset.backgroundColor = DIGITS.map((_, d) =>
+    !answer || !sure ? MUTED : answer.digit === d ? WINNER : BAR);
   chart.update();
 }
 

@@ -16,9 +16,10 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from serve.settings import ROOT
+from train.drawn import redraw
 
 SHIPPED_MODEL = ROOT / "models" / "mnist.onnx"
 
@@ -53,6 +54,17 @@ def zero(d, ink, width):
     d.ellipse([(85, 40), (195, 240)], outline=ink, width=width)
 
 
+def scribble(d, ink, width):
+    """A pen scrubbed back and forth over the pad: no digit."""
+    d.line([(40 + 200 * (i % 2), 40 + 14 * i) for i in range(15)], fill=ink, width=width)
+    d.line([(50 + 13 * i, 240 - 200 * (i % 2)) for i in range(14)], fill=ink, width=width)
+
+
+def letter_a(d, ink, width):
+    d.line([(60, 240), (140, 40), (220, 240)], fill=ink, width=width, joint="curve")
+    d.line([(95, 160), (185, 160)], fill=ink, width=width)
+
+
 def centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
     rows, cols = np.indices(digit.shape)
     return (rows * digit).sum() / digit.sum(), (cols * digit).sum() / digit.sum()
@@ -71,40 +83,6 @@ def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
     """2,000 MNIST test digits (white on black, uint8) and their labels."""
     with np.load(SAMPLE) as data:
         return data["images"], data["labels"]
-
-
-def pen_mask(digit: np.ndarray, size: int, pen: float) -> np.ndarray:
-    """Ink strength (0-255) of ``digit`` drawn ``size`` px tall with a pen of relative
-    width ``pen`` (0 thin ... 1 thick)."""
-    big = Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC)
-    # The bright core of an MNIST stroke is a thin line, its faint halo a thick one.
-    threshold = int(np.interp(pen, [0, 1], [210, 40]))
-    mask = Image.fromarray(((np.asarray(big) > threshold) * 255).astype(np.uint8))
-    grow = int(round(np.interp(pen, [0, 1], [0, size / 28 * 1.2])))
-    if grow >= 1:
-        mask = mask.filter(ImageFilter.MaxFilter(2 * (grow // 2) + 1))
-    # Canvas strokes are anti-aliased along their edges.
-    return np.asarray(mask.filter(ImageFilter.GaussianBlur(1.0)))
-
-
-def redraw(
-    digit: np.ndarray, rng: np.random.Generator, style: str = "transparent", canvas: int = 280
-) -> Image.Image:
-    size = int(rng.integers(100, 261))
-    ink = pen_mask(digit, size, float(rng.random()))
-    top, left = (int(rng.integers(0, canvas - size + 1)) for _ in range(2))
-    alpha = np.zeros((canvas, canvas), np.uint8)
-    alpha[top : top + size, left : left + size] = ink
-    if style == "transparent":  # what canvas.toBlob() sends: black, alpha = ink
-        rgba = np.zeros((canvas, canvas, 4), np.uint8)
-        rgba[..., 3] = alpha
-        return Image.fromarray(rgba, "RGBA")
-    if style == "white":  # dark ink on white paper
-        return Image.fromarray(255 - alpha, "L").convert("RGB")
-    if style == "dark":  # light chalk on a dark board, MNIST's own polarity
-        grey = (30 + alpha.astype(np.float32) * (225 / 255)).astype(np.uint8)
-        return Image.fromarray(grey, "L").convert("RGB")
-    raise ValueError(style)
 
 
 def png_bytes(image: Image.Image) -> bytes:

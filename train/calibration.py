@@ -5,6 +5,8 @@ numpy only, so the training side, the export and the serving benchmarks can all 
   expected_calibration_error  gap between confidence and accuracy, 15 equal-width bins
   fit_temperature             the T that makes softmax(logits / T) fit validation labels
   auroc                       how well a score ranks positives above negatives
+  digit_answers               the exported model's two outputs, computed from its logits
+  choose_thresholds           the verdict thresholds, from validation digits and non-digits
   reliability_diagram         the picture of the first, for the model card
 """
 
@@ -88,6 +90,53 @@ def auroc(positive_scores, negative_scores) -> float:
         ranks[order[start:end]] = (start + end + 1) / 2
     u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
     return float(u / (len(pos) * len(neg)))
+
+
+def digit_answers(logits: np.ndarray, temperature: float) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 11) logits (ten digits, then "not a digit") -> (probs (N, 10), is_digit (N,)).
+
+    ``probs`` are the digits' probabilities given that the image is a digit, and
+    ``is_digit`` the probability that it is one: the same numbers the ONNX model answers
+    (train/model.py builds them into it).
+    """
+    z = np.asarray(logits, np.float64) / temperature
+    digits = z[:, :10]
+    top = digits.max(axis=1, keepdims=True)
+    log_digit_mass = top[:, 0] + np.log(np.exp(digits - top).sum(axis=1))
+    # 1 / (1 + exp(x)), written so that a large x gives 0 without an overflow.
+    return softmax(digits), np.exp(-np.logaddexp(0, z[:, 10] - log_digit_mass))
+
+
+def choose_thresholds(
+    probs: np.ndarray,
+    is_digit: np.ndarray,
+    labels: np.ndarray,
+    digits_rejected: float = 0.0025,
+    non_digits_accepted: float = 0.01,
+    error_rate: float = 0.001,
+) -> dict:
+    """The verdict thresholds (serve/core/verdict.py), chosen on validation data.
+
+    ``labels`` are 0-9 for digits and 10 for non-digits.
+      not_a_digit_below: no more than ``digits_rejected`` of the digits fall under it;
+      sure_from: the lowest is_digit x prob at which no more than ``non_digits_accepted``
+        of the non-digits, and no more than ``error_rate`` of the digits called "digit",
+        would be wrong ones. Never under one half: "digit" means likelier than not.
+    """
+    labels = np.asarray(labels)
+    digit = labels < 10
+    joint = is_digit * probs.max(axis=1)
+    not_a_digit_below = float(np.quantile(is_digit[digit], digits_rejected))
+    candidates = np.unique(np.r_[0.5, joint[joint >= 0.5]])
+    right = probs.argmax(axis=1) == labels
+
+    def acceptable(t):
+        called = joint >= t
+        wrong_digits = np.sum(called & digit & ~right) / max(1, np.sum(called & digit))
+        return np.mean(called[~digit]) <= non_digits_accepted and wrong_digits <= error_rate
+
+    sure_from = next((float(t) for t in candidates if acceptable(t)), 1.0)
+    return {"not_a_digit_below": round(not_a_digit_below, 4), "sure_from": round(sure_from, 4)}
 
 
 def reliability_diagram(curves: dict, path, bins: int = BINS) -> None:

@@ -1,14 +1,19 @@
 """The digit classifier. One function builds it, so export can rebuild the same graph.
 
 Input: float32 (N, 28, 28, 1), MNIST polarity (white ink = 1.0 on black = 0.0), scaled to
-[0, 1]. Output: (N, 10) softmax probabilities, named "probs" for the ONNX export.
+[0, 1]. ``build_model`` answers 11 logits: the ten digits, then "not a digit" (trained on
+train/negatives.py). ``serving_model`` wraps it for export with the temperature fitted on
+validation data, so every consumer of the ONNX file gets calibrated answers:
+  probs     (N, 10)  the digits' probabilities, given that the image is a digit
+  is_digit  (N,)     the probability that the image shows one digit
 """
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+NUM_CLASSES = 11  # digits 0-9, then NOT_A_DIGIT
+NOT_A_DIGIT = 10
 
 
 def conv_bn_relu(x, filters, size):
@@ -36,5 +41,33 @@ def build_model() -> keras.Model:
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probs")(x)
-    return keras.Model(inputs, outputs, name="mnist_cnn")
+    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+    return keras.Model(inputs, logits, name="mnist_cnn")
+
+
+@keras.saving.register_keras_serializable(package="mnist")
+class CalibratedAnswers(layers.Layer):
+    """11 logits -> (probs, is_digit), softened by the fitted temperature.
+
+    ``probs`` is a softmax over the ten digit logits alone, which equals the eleven-way
+    softmax renormalised over the digits, without dividing by a digit mass that can
+    underflow to zero. ``is_digit`` = sigmoid(logsumexp(digit logits) - not-a-digit logit).
+    """
+
+    def __init__(self, temperature: float, **kwargs):
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, logits):
+        z = logits / self.temperature
+        digits = z[:, :NOT_A_DIGIT]
+        is_digit = ops.sigmoid(ops.logsumexp(digits, axis=1) - z[:, NOT_A_DIGIT])
+        return ops.softmax(digits, axis=1), is_digit
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+def serving_model(model: keras.Model, temperature: float) -> keras.Model:
+    probs, is_digit = CalibratedAnswers(temperature, name="answers")(model.output)
+    return keras.Model(model.input, [probs, is_digit], name="mnist_calibrated")

@@ -10,7 +10,10 @@ px, centre by mass), so the model learns from exactly what it will be shown:
   doodle    three or four long strokes, straight or curved, thrown together
   pair      two MNIST digits side by side, squeezed into one box ("42" sent as a digit)
   speck     a nearly blank pad: one or a few stray dots
-  letter    printed letters that look like no digit, turned and sheared a little
+  letter    handwritten-looking letters that look like no digit: the single-stroke
+            Hershey fonts (sans, script, roman), drawn with a wobbling pen
+  printed   letters of a printed (outline) font, turned and sheared a little
+  symbol    Greek letters drawn with a wobbling pen
   fashion   Fashion-MNIST clothing (Debian's dataset-fashion-mnist), when installed
 
 Some kinds are kept out of training entirely (``HELD_OUT``) and only measured, as the
@@ -19,11 +22,13 @@ honest test of whether "not a digit" generalises.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from HersheyFonts import HersheyFonts
 from PIL import Image, ImageDraw, ImageFont
 
 from serve.core.errors import BlankImage
@@ -33,7 +38,12 @@ PAD = 112  # drawing size; the preprocessing scales every drawing to 20x20 anywa
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Letters no one would read as a digit (no O, I, l, S, Z, B, G, b, g, q ...).
 LETTERS = "ACEFHKMNPRUVWXYacefhkmnprtuvwxy"
-HELD_OUT = ("letter", "fashion")
+HAND_FONTS = ("futural", "scripts", "cursive", "rowmans", "timesr")
+# In Hershey's Greek font these keys give letters unlike any digit (alpha, beta, chi,
+# epsilon, phi, gamma, eta, kappa, mu, nu, pi, omega, xi, psi; Delta, Phi, Gamma, Lambda,
+# Pi, Sigma, Psi...).
+GREEK_KEYS = "abcefghkmnpwxyDFGLPRSY"
+HELD_OUT = ("printed", "symbol", "fashion")
 
 
 def pen(rng: np.random.Generator) -> int:
@@ -134,7 +144,7 @@ def speck(rng: np.random.Generator) -> Image.Image:
     return image
 
 
-def letter(rng: np.random.Generator) -> Image.Image:
+def printed(rng: np.random.Generator) -> Image.Image:
     image, draw = canvas()
     font = ImageFont.load_default(size=int(rng.integers(60, 90)))
     draw.text(
@@ -156,6 +166,52 @@ def letter(rng: np.random.Generator) -> Image.Image:
     return image.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BILINEAR)
 
 
+@functools.cache
+def hershey(font_name: str) -> HersheyFonts:
+    font = HersheyFonts()
+    font.load_default_font(font_name)
+    return font
+
+
+def wobble(stroke: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    """A stroke as a hand draws it: resampled densely, then bent by slow random drift."""
+    lengths = np.r_[0, np.cumsum(np.hypot(*np.diff(stroke, axis=0).T))]
+    if lengths[-1] == 0:
+        return stroke
+    t = np.linspace(0, lengths[-1], max(2, int(lengths[-1] / 2)))
+    dense = np.column_stack([np.interp(t, lengths, stroke[:, i]) for i in (0, 1)])
+    # The drift is smooth: random offsets at a few places along the stroke, joined up.
+    knots = np.linspace(0, lengths[-1], 5)
+    offsets = rng.normal(0, amount, (5, 2))
+    return dense + np.column_stack([np.interp(t, knots, offsets[:, i]) for i in (0, 1)])
+
+
+def pen_glyph(rng: np.random.Generator, font_name: str, key: str) -> Image.Image:
+    """One glyph of a Hershey stroke font, slanted, stretched and drawn by a shaky pen."""
+    strokes = [np.array(s, float) for s in hershey(font_name).strokes_for_text(key)]
+    strokes = [s for s in strokes if len(s) > 1]
+    every = np.concatenate(strokes)
+    low, high = every.min(axis=0), every.max(axis=0)
+    slant, stretch = rng.uniform(-0.35, 0.35), rng.uniform(0.75, 1.3)
+    scale = rng.uniform(55, 85) / max(1.0, (high - low).max())
+    image, draw = canvas()
+    width = pen(rng)
+    for stroke in strokes:
+        x, y = (stroke - (low + high) / 2).T * scale
+        x = (x + slant * y) * stretch
+        line = wobble(np.column_stack([x, y]) + PAD / 2, rng, rng.uniform(1, 4))
+        draw.line([tuple(p) for p in line], fill=255, width=width, joint="curve")
+    return image.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR)
+
+
+def letter(rng: np.random.Generator) -> Image.Image:
+    return pen_glyph(rng, str(rng.choice(HAND_FONTS)), str(rng.choice(list(LETTERS))))
+
+
+def symbol(rng: np.random.Generator) -> Image.Image:
+    return pen_glyph(rng, "greek", str(rng.choice(list(GREEK_KEYS))))
+
+
 def fashion_images() -> np.ndarray | None:
     """Fashion-MNIST's 60,000 training images, if Debian's package is installed."""
     from train.data import IDX_FILES, MNISTDataError, find_idx, read_idx
@@ -172,7 +228,20 @@ DRAWN: dict[str, Callable] = {
     "doodle": doodle,
     "speck": speck,
     "letter": letter,
+    "printed": printed,
+    "symbol": symbol,
 }
+
+
+KINDS = (*DRAWN, "pair", "fashion")
+TRAINED = tuple(kind for kind in KINDS if kind not in HELD_OUT)
+
+
+def looks_like_a_one(digit: np.ndarray) -> bool:
+    """A tall, thin mark: that is how a 1 looks, whatever stroke made it."""
+    rows, columns = np.nonzero(digit > 64)
+    width, height = np.ptp(columns) + 1, np.ptp(rows) + 1
+    return height > width and width <= 8
 
 
 def to_model_digit(image: Image.Image) -> np.ndarray | None:
@@ -208,7 +277,9 @@ def make_negatives(
     out = []
     for image in sources:
         digit = to_model_digit(image)
-        if digit is not None:
+        # A random stroke that happens to look like a 1 would teach the model that 1s
+        # are not digits.
+        if digit is not None and not (kind in DRAWN and looks_like_a_one(digit)):
             out.append(digit)
         if len(out) == count:
             return np.stack(out)

@@ -1,10 +1,16 @@
 """Train the MNIST CNN: data, model, train, evaluate. Run with `make train` or `python -m train`.
 
 Writes:
-  checkpoints/best.weights.h5   best val_accuracy weights, kept by ModelCheckpoint
+  checkpoints/best.weights.h5   the weights that read validation digits best (ModelCheckpoint)
   models/model.weights.h5       those best weights, for export and serving
   models/history.png            loss and accuracy curves, training and validation
-  models/metrics.json           test accuracy, best val accuracy, epochs, time, data checksum
+  models/metrics.json           test accuracy, best val accuracy, epochs, time, data checksum,
+                                and the calibration (temperature, verdict thresholds)
+
+The model learns an eleventh class, "not a digit", from generated non-digits
+(train/negatives.py); the kinds in ``negatives.HELD_OUT`` are kept out, to measure how
+well that generalises. The temperature and the verdict thresholds are fitted on the
+validation split only, after training.
 """
 
 from __future__ import annotations
@@ -22,7 +28,27 @@ import numpy as np
 
 from serve.core.contract import to_model_input
 from serve.settings import ROOT
+from train.calibration import (
+    choose_thresholds,
+    digit_answers,
+    expected_calibration_error,
+    fit_temperature,
+)
 from train.data import MNISTDataError, load_mnist
+from train.negatives import HELD_OUT, TRAINED, make_negatives
+
+# Shares of the training non-digits per kind (train/negatives.py). The kinds hardest to
+# tell from a digit get more: in a first run with equal shares, 1-3 % of scribbles,
+# doodles and letters were still called digits, and no shape, speck or pair.
+NEGATIVE_SHARES = {
+    "doodle": 0.25,
+    "scribble": 0.2,
+    "letter": 0.2,
+    "pair": 0.15,
+    "shape": 0.1,
+    "speck": 0.1,
+}
+assert set(NEGATIVE_SHARES) == set(TRAINED), "every trained kind needs a share"
 
 # Augmentation ranges: degrees, relative size, pixels, and stroke width from full erosion
 # (-1) to full dilation (+1) with a 3x3 window.
@@ -37,12 +63,18 @@ def parse_args(argv=None):
     parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files")
     parser.add_argument("--epochs", type=int, default=18)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument(
+        "--negatives",
+        type=int,
+        default=24000,
+        help="training non-digits, shared among the kinds (a tenth as many for validation)",
+    )
     parser.add_argument(
         "--patience",
         type=int,
         default=6,
-        help="epochs without a better val_accuracy before stopping",
+        help="epochs without a better val_digit_accuracy before stopping",
     )
     parser.add_argument(
         "--val-size",
@@ -58,7 +90,7 @@ def parse_args(argv=None):
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.val_size = 2, 200
+        args.epochs, args.val_size, args.negatives = 2, 200, 1200
     return args
 
 
@@ -70,6 +102,38 @@ def split_train_val(x, y, val_size, seed):
     order = np.random.default_rng(seed).permutation(len(x))
     val, train = order[:val_size], order[val_size:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+def with_negatives(split, count: int, seed: int):
+    """A split's uint8 digits plus ``count`` non-digits (NEGATIVE_SHARES), labelled
+    NOT_A_DIGIT, as model input. Pairs are made of the split's own digits, so no
+    validation digit leaks into training."""
+    from train.model import NOT_A_DIGIT
+
+    x, y = split
+    negatives = np.concatenate(
+        [
+            make_negatives(kind, max(1, round(share * count)), seed=seed + i, digits=x)
+            for i, (kind, share) in enumerate(NEGATIVE_SHARES.items())
+        ]
+    )
+    labels = np.full(len(negatives), NOT_A_DIGIT, np.int32)
+    return to_model_input(np.concatenate([x, negatives])), np.concatenate([y, labels])
+
+
+def digit_accuracy_callback(x, y):
+    """A callback adding ``val_digit_accuracy`` to each epoch's logs: the validation
+    digits alone, read over the ten digit classes. The checkpoint keeps the epoch that
+    reads digits best; accuracy over digits and non-digits together would let the
+    non-digits, a third of the validation set, decide which epoch that is."""
+    import keras
+
+    class DigitAccuracy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logits = self.model.predict(x, batch_size=1024, verbose=0)
+            logs["val_digit_accuracy"] = float(np.mean(logits[:, :10].argmax(axis=1) == y))
+
+    return DigitAccuracy()
 
 
 def vary_stroke_width(images, seed=None):
@@ -204,13 +268,23 @@ def main(argv=None) -> int:
         f"sha256 {mnist.sha256[:16]}...",
         flush=True,
     )
-    x_all, y_all = to_model_input(mnist.x_train), mnist.y_train.astype("int32")
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test.astype("int32")
-    train, val = split_train_val(x_all, y_all, args.val_size, args.seed)
+    train, val = split_train_val(
+        mnist.x_train, mnist.y_train.astype("int32"), args.val_size, args.seed
+    )
     if args.quick:
         train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
+    train_digits, val_digits = len(train[0]), len(val[0])
+    train = with_negatives(train, args.negatives, args.seed)
+    val_digits_only = to_model_input(val[0]), val[1]
+    val = with_negatives(val, max(1, args.negatives // 10), args.seed + 100)
     train_ds, val_ds = make_datasets(train, val, args.batch_size, args.seed)
-    print(f"split: {len(train[0])} train / {len(val[0])} validation", flush=True)
+    print(
+        f"split: {train_digits} digits + {len(train[0]) - train_digits} non-digits train / "
+        f"{val_digits} + {len(val[0]) - val_digits} validation; non-digit kinds "
+        f"trained: {', '.join(TRAINED)}; held out: {', '.join(HELD_OUT)}",
+        flush=True,
+    )
 
     # Model
     model = build_model()
@@ -218,7 +292,7 @@ def main(argv=None) -> int:
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.01)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     model.summary(print_fn=lambda line, **_: print(line, flush=True))
@@ -227,14 +301,18 @@ def main(argv=None) -> int:
     args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     args.models_dir.mkdir(parents=True, exist_ok=True)
     callbacks = [
+        digit_accuracy_callback(*val_digits_only),  # before the two that read its figure
         keras.callbacks.ModelCheckpoint(
             str(args.checkpoint),
-            monitor="val_accuracy",
+            monitor="val_digit_accuracy",
+            mode="max",
             save_best_only=True,
             save_weights_only=True,
             verbose=1,
         ),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.patience, verbose=1),
+        keras.callbacks.EarlyStopping(
+            monitor="val_digit_accuracy", mode="max", patience=args.patience, verbose=1
+        ),
     ]
     started = time.perf_counter()
     history = model.fit(
@@ -246,22 +324,40 @@ def main(argv=None) -> int:
     )
     train_seconds = time.perf_counter() - started
 
-    # Evaluate: the best epoch's weights, scored once on the untouched test digits.
+    # Calibrate on validation only: the temperature, then the verdict thresholds.
     model.load_weights(str(args.checkpoint))
     weights_path = args.models_dir / "model.weights.h5"
     model.save_weights(str(weights_path))
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    val_logits = model.predict(val[0], batch_size=1024, verbose=0)
+    temperature = fit_temperature(val_logits, val[1])
+    thresholds = choose_thresholds(*digit_answers(val_logits, temperature), val[1])
+    print(f"temperature {temperature:.3f}; verdict thresholds {thresholds}", flush=True)
+
+    # Evaluate: the best epoch's weights, scored once on the untouched test digits.
+    test_logits = model.predict(x_test, batch_size=1024, verbose=0)
+    test_probs, test_is_digit = digit_answers(test_logits, temperature)
+    test_accuracy = float(np.mean(test_probs.argmax(axis=1) == y_test))
+    raw_probs, _ = digit_answers(test_logits, 1.0)
+    ece_before = expected_calibration_error(raw_probs, y_test)
+    ece_after = expected_calibration_error(test_probs, y_test)
     plot_history(history.history, args.models_dir / "history.png")
 
     metrics = {
-        "test_accuracy": round(float(test_accuracy), 4),
-        "test_loss": round(float(test_loss), 4),
+        "test_accuracy": round(test_accuracy, 4),
         "test_digits": int(len(y_test)),
-        "best_val_accuracy": round(float(max(history.history["val_accuracy"])), 4),
+        "test_ece": {"uncalibrated": round(ece_before, 5), "calibrated": round(ece_after, 5)},
+        "test_not_a_digit": round(
+            float(np.mean(test_is_digit < thresholds["not_a_digit_below"])), 5
+        ),
+        "calibration": {"temperature": round(temperature, 4), "thresholds": thresholds},
+        "negatives": {"trained": list(TRAINED), "held_out": list(HELD_OUT)},
+        "best_val_accuracy": round(float(max(history.history["val_digit_accuracy"])), 4),
         "epochs_run": len(history.history["loss"]),
         "train_seconds": round(train_seconds, 1),
-        "train_digits": int(len(train[0])),
-        "val_digits": int(len(val[0])),
+        "train_digits": train_digits,
+        "val_digits": val_digits,
+        "train_non_digits": int(len(train[0]) - train_digits),
+        "val_non_digits": int(len(val[0]) - val_digits),
         "quick": args.quick,
         "seed": args.seed,
         "batch_size": args.batch_size,
@@ -277,7 +373,8 @@ def main(argv=None) -> int:
     }
     (args.models_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(
-        f"test accuracy {test_accuracy:.4f} on {len(y_test)} digits; "
+        f"test accuracy {test_accuracy:.4f} on {len(y_test)} digits, ECE "
+        f"{ece_before:.2%} -> {ece_after:.2%} calibrated; "
         f"{metrics['epochs_run']} epochs in {train_seconds / 60:.1f} min; "
         f"weights -> {weights_path}",
         flush=True,

@@ -2,11 +2,13 @@
 server and the tests.
 
 The model reads a batch of 28x28 grey digits, white ink (1.0) on black (0.0), as float32
-[N, 28, 28, 1] in a tensor named "input", and answers ten probabilities [N, 10] in
-"probs". Training scales MNIST's bytes by 1/255 (``to_model_input``); the server's
-preprocessing makes any upload look like that. The names and shapes of a given ONNX file
-are read from the file itself (``check_model``), so a model that breaks the contract is
-refused when it is loaded, not when the first digit arrives.
+[N, 28, 28, 1] in a tensor named "input", and answers two calibrated outputs: "probs"
+[N, 10], the ten digits' probabilities given that the image is a digit, and "is_digit"
+[N], the probability that it shows one digit at all. Training scales MNIST's bytes by
+1/255 (``to_model_input``); the server's preprocessing makes any upload look like that.
+The names and shapes of a given ONNX file are read from the file itself (``check_model``),
+so a model that breaks the contract is refused when it is loaded, not when the first digit
+arrives.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ SIDE = 28
 CLASSES = 10
 INPUT_NAME = "input"
 OUTPUT_NAME = "probs"
+IS_DIGIT_NAME = "is_digit"
 INPUT_SHAPE = (None, SIDE, SIDE, 1)  # batch, height, width, channels
-OUTPUT_SHAPE = (None, CLASSES)
+OUTPUT_SHAPES = {OUTPUT_NAME: (None, CLASSES), IS_DIGIT_NAME: (None,)}
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -26,18 +29,25 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return (np.asarray(images, dtype=np.float32) / 255.0)[..., None]
 
 
-def check_model(inputs, outputs) -> tuple[str, str]:
-    """(input name, output name) of an onnxruntime session's inputs and outputs, once
-    their shapes are known to match the contract (a dynamic batch dimension is a str)."""
-    if len(inputs) != 1 or len(outputs) != 1:
+def check_model(inputs, outputs) -> str:
+    """The input's name of an onnxruntime session, once its input and outputs are known to
+    match the contract (a dynamic batch dimension is a str)."""
+    if len(inputs) != 1:
+        raise ValueError(f"the model must have one input, not {len(inputs)}")
+    by_name = {tensor.name: tensor for tensor in outputs}
+    missing = [name for name in OUTPUT_SHAPES if name not in by_name]
+    if missing:
         raise ValueError(
-            f"the model must have one input and one output, not {len(inputs)} and {len(outputs)}"
+            f"the model has no output {', '.join(map(repr, missing))}: the contract is "
+            f"{', '.join(OUTPUT_SHAPES)} (a model exported before calibration? run make export)"
         )
-    for tensor, shape in ((inputs[0], INPUT_SHAPE), (outputs[0], OUTPUT_SHAPE)):
+    expected = [(inputs[0], INPUT_SHAPE)]
+    expected += [(by_name[name], shape) for name, shape in OUTPUT_SHAPES.items()]
+    for tensor, shape in expected:
         fixed = [None if not isinstance(d, int) else d for d in tensor.shape]
         if fixed[1:] != list(shape[1:]) or tensor.type != "tensor(float)":
             raise ValueError(
                 f"'{tensor.name}' is {tensor.type} {tensor.shape}; the contract "
                 f"is float {list(shape)}"
             )
-    return inputs[0].name, outputs[0].name
+    return inputs[0].name

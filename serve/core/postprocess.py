@@ -1,14 +1,17 @@
-"""Turn the model's ten probabilities into the answer people read."""
+"""Turn the model's outputs into the answer people read."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from serve.core.verdict import Thresholds, verdict
+
 DECIMALS = 6
 
 
-def postprocess(probs) -> dict:
-    """(10,) or (1, 10) probabilities -> {digit, prob, probs, top3} with plain floats.
+def postprocess(probs, is_digit: float, thresholds: Thresholds) -> dict:
+    """One image's (10,) probabilities and is_digit -> {digit, prob, probs, top3,
+    is_digit, verdict} with plain floats.
 
     Rounded Python floats keep the JSON free of float32 noise (0.9950000047683716); the
     ten are renormalised after rounding so they still sum to 1 within rounding.
@@ -25,4 +28,6 @@ def postprocess(probs) -> dict:
         "prob": rounded[digit],
         "probs": rounded,
         "top3": [{"digit": int(d), "prob": rounded[int(d)]} for d in order[:3]],
+        "is_digit": round(float(is_digit), DECIMALS),
+        "verdict": verdict(p[digit], float(is_digit), thresholds),
     }

@@ -19,11 +19,18 @@ import numpy as np
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 import onnxruntime as ort
 
-from serve.core.contract import check_model
+from serve.core.contract import IS_DIGIT_NAME, OUTPUT_NAME, check_model
+from serve.core.verdict import Thresholds, thresholds_for
 
 
 class Predictor:
-    def __init__(self, model_path: str | Path, threads: int = 1):
+    def __init__(
+        self,
+        model_path: str | Path,
+        threads: int = 1,
+        not_a_digit_below: float | None = None,
+        sure_from: float | None = None,
+    ):
         self.model_path = Path(model_path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -31,16 +38,17 @@ class Predictor:
         self.session = ort.InferenceSession(
             str(self.model_path), options, providers=["CPUExecutionProvider"]
         )
-        self.input_name, self.output_name = check_model(
-            self.session.get_inputs(), self.session.get_outputs()
-        )
+        self.input_name = check_model(self.session.get_inputs(), self.session.get_outputs())
         self.metadata = read_metadata(self.model_path)
+        # The thresholds belong with the model they were fitted for; settings may override.
+        self.thresholds: Thresholds = thresholds_for(self.metadata, not_a_digit_below, sure_from)
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """float32 (N, 28, 28, 1) -> (N, 10) probabilities. Safe from several threads."""
+    def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """float32 (N, 28, 28, 1) -> (probs (N, 10), is_digit (N,)), both calibrated.
+        Safe from several threads."""
         batch = np.ascontiguousarray(batch, dtype=np.float32)
-        (probs,) = self.session.run([self.output_name], {self.input_name: batch})
-        return probs
+        probs, is_digit = self.session.run([OUTPUT_NAME, IS_DIGIT_NAME], {self.input_name: batch})
+        return probs, is_digit
 
 
 def read_metadata(model_path: Path) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import time
 
@@ -10,6 +11,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from PIL import Image
 
+from serve.core.contract import IS_DIGIT_NAME, OUTPUT_NAME
 from serve.core.postprocess import postprocess
 from serve.core.preprocess import preprocess_image
 from serve.web.offload import off_the_event_loop
@@ -19,10 +21,11 @@ from serve.web.uploads import uploaded_bytes
 bp = Blueprint("api", __name__)
 
 
-def read_digit(data: bytes, settings, predictor) -> tuple[np.ndarray, np.ndarray]:
-    """Upload bytes -> (model input, ten probabilities)."""
+def read_digit(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
+    """Upload bytes -> (model input, the answer)."""
     model_input = preprocess_image(data, settings.max_image_pixels, settings.max_photo_pixels)
-    return model_input, predictor.predict(model_input)[0]
+    probs, is_digit = predictor.predict(model_input)
+    return model_input, postprocess(probs[0], is_digit[0], predictor.thresholds)
 
 
 def model_view_png(model_input: np.ndarray) -> str:
@@ -37,16 +40,19 @@ def model_view_png(model_input: np.ndarray) -> str:
 def predict():
     started = time.perf_counter()
     data = uploaded_bytes()
-    model_input, probs = off_the_event_loop(
+    model_input, answer = off_the_event_loop(
         read_digit, data, current_app.extensions["settings"], current_app.extensions["predictor"]
     )
-    answer = postprocess(probs)
     # The model's-eye view costs as much as the model itself, so only callers that show
     # it (the page) ask for it: /predict?include=model_input.
     if "model_input" in request.args.get("include", "").split(","):
         answer["model_input"] = model_view_png(model_input)
     answer["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    request.environ["serve.digit"] = answer["digit"]  # for the access log and metrics
+    # For the access log and metrics.
+    request.environ["serve.digit"], request.environ["serve.verdict"] = (
+        answer["digit"],
+        answer["verdict"],
+    )
     return jsonify(answer)
 
 
@@ -59,15 +65,20 @@ def healthz():
         model={
             "path": str(predictor.model_path.name),
             "input": predictor.input_name,
-            "output": predictor.output_name,
+            "outputs": [OUTPUT_NAME, IS_DIGIT_NAME],
             "test_accuracy": meta.get("test_accuracy"),
             "opset": meta.get("opset"),
             "onnx_sha256": meta.get("onnx_sha256"),
             "exported_at": meta.get("exported_at"),
+            "thresholds": dataclasses.asdict(predictor.thresholds),
         },
     )
 
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(current_app.extensions["settings"]))
+    return jsonify(
+        openapi_document(
+            current_app.extensions["settings"], current_app.extensions["predictor"].thresholds
+        )
+    )

@@ -22,7 +22,12 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes  # Werkzeug answers 413
     app.config.update(flask_config)
     app.extensions["settings"] = settings
-    app.extensions["predictor"] = Predictor(settings.model_path, threads=settings.ort_threads)
+    app.extensions["predictor"] = Predictor(
+        settings.model_path,
+        threads=settings.ort_threads,
+        not_a_digit_below=settings.not_a_digit_below,
+        sure_from=settings.sure_from,
+    )
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

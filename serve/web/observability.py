@@ -38,6 +38,7 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 PREDICTIONS = Counter("digit_predictions_total", "Predictions by predicted digit", ["digit"])
+VERDICTS = Counter("digit_verdicts_total", "Predictions by verdict", ["verdict"])
 
 access_log = logging.getLogger("serve.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -76,10 +77,13 @@ def register(app: Flask) -> None:
         latency = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         digit = request.environ.get("serve.digit")
+        verdict = request.environ.get("serve.verdict")
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
         LATENCY.labels(endpoint).observe(latency)
         if digit is not None:
             PREDICTIONS.labels(str(digit)).inc()
+        if verdict is not None:
+            VERDICTS.labels(verdict).inc()
         response.headers["X-Request-ID"] = g.get("request_id", "")
         access_log.info(
             json.dumps(
@@ -91,6 +95,7 @@ def register(app: Flask) -> None:
                     "status": response.status_code,
                     "latency_ms": round(latency * 1000, 2),
                     "digit": digit,
+                    "verdict": verdict,
                     "remote": request.remote_addr,
                 }
             )

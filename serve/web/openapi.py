@@ -10,8 +10,14 @@ def _error(description: str) -> dict:
     }
 
 
-def openapi_document(settings) -> dict:
+def openapi_document(settings, thresholds) -> dict:
     probability = {"type": "number", "minimum": 0, "maximum": 1}
+    verdict_rule = (
+        f"'not_a_digit' when is_digit < {thresholds.not_a_digit_below}; else 'digit' when "
+        f"is_digit x prob >= {thresholds.sure_from}; else 'unsure' (one digit, but which "
+        "one is in doubt: see top3). The thresholds were chosen on validation data; the "
+        "settings NOT_A_DIGIT_BELOW and SURE_FROM override them."
+    )
     return {
         "openapi": "3.0.3",
         "info": {
@@ -119,16 +125,32 @@ def openapi_document(settings) -> dict:
             "schemas": {
                 "Prediction": {
                     "type": "object",
-                    "required": ["digit", "prob", "probs", "top3"],
+                    "required": ["digit", "prob", "probs", "top3", "is_digit", "verdict"],
                     "properties": {
-                        "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                        "digit": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 9,
+                            "description": "the likeliest digit, if the image is a digit",
+                        },
                         "prob": {**probability, "description": "probs[digit]"},
                         "probs": {
                             "type": "array",
                             "items": probability,
                             "minItems": 10,
                             "maxItems": 10,
-                            "description": "P(digit) for 0..9, summing to 1",
+                            "description": "calibrated P(digit | the image is a digit) for "
+                            "0..9, summing to 1",
+                        },
+                        "is_digit": {
+                            **probability,
+                            "description": "calibrated probability that the image shows one "
+                            "digit (not a letter, a scribble, several digits...)",
+                        },
+                        "verdict": {
+                            "type": "string",
+                            "enum": ["digit", "unsure", "not_a_digit"],
+                            "description": verdict_rule,
                         },
                         "top3": {
                             "type": "array",

@@ -9,7 +9,16 @@ from PIL import Image
 
 from serve.settings import Settings
 from serve.web.app import create_app
-from tests.support import SHIPPED_MODEL, canvas_png, one, post_image, seven, zero
+from tests.support import (
+    SHIPPED_MODEL,
+    canvas_png,
+    letter_a,
+    one,
+    post_image,
+    scribble,
+    seven,
+    zero,
+)
 
 
 @pytest.mark.parametrize("draw, expected", [(seven, 7), (one, 1), (zero, 0)])
@@ -21,6 +30,23 @@ def test_predict_reads_a_drawn_digit(client, draw, expected):
     assert body["prob"] == body["probs"][expected] > 0.5
     assert len(body["probs"]) == 10 and sum(body["probs"]) == pytest.approx(1, abs=1e-4)
     assert body["digit"] == int(np.argmax(body["probs"]))
+    assert body["verdict"] == "digit" and body["is_digit"] > 0.9
+
+
+@pytest.mark.parametrize("draw", [scribble, letter_a])
+def test_what_is_no_digit_is_said_to_be_none(client, draw):
+    body = post_image(client, canvas_png(draw)).get_json()
+    assert body["verdict"] == "not_a_digit" and body["is_digit"] < 0.5
+    # The closest digit is still there, for whoever wants it.
+    assert body["digit"] == int(np.argmax(body["probs"]))
+
+
+def test_thresholds_from_settings_override_the_model(seven_png):
+    doubtful = create_app(Settings(model_path=SHIPPED_MODEL, sure_from=1.0), TESTING=True)
+    body = post_image(doubtful.test_client(), seven_png).get_json()
+    assert body["verdict"] == "unsure" and body["digit"] == 7
+    refusing = create_app(Settings(model_path=SHIPPED_MODEL, not_a_digit_below=1.0))
+    assert post_image(refusing.test_client(), seven_png).get_json()["verdict"] == "not_a_digit"
 
 
 def test_answer_has_plain_rounded_floats_and_top3(client, seven_png):
@@ -59,7 +85,10 @@ def test_healthz_reports_the_model(client):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
-    assert body["model"]["input"] == "input" and body["model"]["output"] == "probs"
+    assert body["model"]["input"] == "input"
+    assert body["model"]["outputs"] == ["probs", "is_digit"]
+    thresholds = body["model"]["thresholds"]
+    assert 0 < thresholds["not_a_digit_below"] < 1 and 0.5 <= thresholds["sure_from"] <= 1
     assert body["model"]["test_accuracy"] >= 0.99
 
 

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from PIL import Image
 from serve import batch
 from serve.batch import COLUMNS, main
 from tests.support import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
+from train import negatives
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,12 @@ def tree(tmp_path_factory):
             name, data = f"{i:04d}.jpg", jpeg_bytes(scan(digit, rng))
         (folder / name).write_bytes(data)
         truth[f"digits/{kind}/batch{i % 2}/{name}"] = int(labels[1000 + i])
+    nonsense = root / "not_digits"
+    nonsense.mkdir()
+    for i in range(20):
+        drawing = (negatives.scribble, negatives.letter)[i % 2](rng)
+        (nonsense / f"{i:02d}.png").write_bytes(png_bytes(drawing))
+        truth[f"digits/not_digits/{i:02d}.png"] = None
     (root / "README.txt").write_text("not an image")
     (root / "notes.csv").write_text("a,b\n1,2\n")
     (root / "broken").mkdir()
@@ -73,11 +81,18 @@ def test_every_image_gets_a_row_and_broken_ones_carry_an_error(tree, tmp_path, o
 
     failed = {r["path"] for r in rows if r["error"]}
     assert failed == {f"digits/{b}" for b in BROKEN}
-    good = [r for r in rows if not r["error"]]
+    good = [r for r in rows if not r["error"] and truth[r["path"]] is not None]
     correct = sum(int(r["digit"]) == truth[r["path"]] for r in good)
     print(f"batch accuracy {correct / len(good):.2%} on {len(good)} readable images")
     assert correct / len(good) >= 0.98
+    assert sum(r["verdict"] == "digit" for r in good) / len(good) >= 0.95
+    refused = [r["verdict"] == "not_a_digit" for r in rows if truth.get(r["path"], 0) is None]
+    assert len(refused) == 20 and sum(refused) >= 16
+    for r in rows:
+        assert r["verdict"] in (None, "", "digit", "unsure", "not_a_digit")
+        assert (r["verdict"] in (None, "")) == bool(r["error"])
     for r in good:
+        assert 0 <= float(r["is_digit"]) <= 1
         probs = [float(r[f"p{d}"]) for d in range(10)]
         assert sum(probs) == pytest.approx(1, abs=1e-4)
         assert float(r["prob"]) == probs[int(r["digit"])]
@@ -88,7 +103,10 @@ def test_summary_counts_predicted_failed_and_skipped(tree, tmp_path, capsys):
     status = main([str(root), "-o", str(tmp_path / "out.csv")])
     err = capsys.readouterr().err
     assert status == 1
-    assert f"predicted {len(truth)}, failed 3, skipped 2" in err
+    said = re.search(r"predicted (\d+) \((\d+) digit, (\d+) unsure, (\d+) not_a_digit\)", err)
+    assert said and int(said[1]) == len(truth) == sum(map(int, said.groups()[1:]))
+    assert int(said[4]) >= 16  # the 20 drawings that are no digit
+    assert "failed 3, skipped 2" in err
     assert "images/s" in err
 
 

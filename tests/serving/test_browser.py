@@ -4,7 +4,9 @@ Chromium comes from `apt-get install chromium` (.ci/run does it); Playwright's o
 download is never used. Set CHROMIUM=/path/to/chrome to use another binary.
 """
 
+import contextlib
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -13,7 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from tests.support import canvas_png, seven
+from serve.settings import Settings
+from serve.web.app import create_app
+from tests.support import SHIPPED_MODEL, canvas_png, seven
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -35,13 +39,21 @@ if not Path(CHROMIUM).exists():
     pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium", pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def base_url(app):
+@contextlib.contextmanager
+def serving(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +116,12 @@ def draw_zero(page):
 def draw_seven(page):
     stroke(page, [(0.25, 0.2), (0.75, 0.2)])  # the bar
     stroke(page, [(0.75, 0.2), (0.42, 0.85)])  # the diagonal
+
+
+def draw_scribble(page):
+    # A pen scrubbed back and forth over the whole pad.
+    stroke(page, [(0.15 + 0.7 * (i % 2), 0.15 + 0.05 * i) for i in range(15)], steps=4)
+    stroke(page, [(0.2 + 0.045 * i, 0.85 - 0.7 * (i % 2)) for i in range(14)], steps=4)
 
 
 def predict(page):
@@ -275,3 +293,36 @@ def test_controls_are_labelled_and_the_result_is_announced(browser, base_url):
         assert page.get_by_test_id(test_id).inner_text().strip()
     assert page.get_by_label("펜 굵기").count() == 1
     page.context.close()
+
+
+def test_a_scribble_is_not_a_digit_and_the_page_says_so(browser, base_url):
+    page, watch = open_page(browser, base_url)
+    draw_scribble(page)
+    predict(page)
+    expect(page.get_by_test_id("result")).to_have_text("숫자가 아닌 것 같아요")
+    closest = page.get_by_test_id("note").inner_text()
+    assert closest.startswith("가장 가까운 것: ") and closest[-1].isdigit()
+    assert page.get_by_test_id("answer").get_attribute("data-verdict") == "not_a_digit"
+    # The chart stays, greyed: no bar is highlighted as the answer.
+    assert len(set(chart_state(page)["colors"])) == 1
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("result")).to_have_text("That doesn't look like a digit")
+    assert page.get_by_test_id("note").inner_text() == f"closest: {closest[-1]}"
+    assert watch.errors == []
+    page.context.close()
+
+
+def test_an_unsure_answer_names_the_two_candidates(browser):
+    # No answer is sure enough when SURE_FROM is 1: every digit comes out "unsure".
+    doubtful = create_app(Settings(model_path=SHIPPED_MODEL, sure_from=1.0), TESTING=True)
+    with serving(doubtful) as url:
+        page, watch = open_page(browser, url, locale="en-US")
+        draw_seven(page)
+        predict(page)
+        expect(page.get_by_test_id("result")).to_have_text(re.compile(r"^7 or \d\?$"))
+        assert page.get_by_test_id("answer").get_attribute("data-verdict") == "unsure"
+        assert page.get_by_test_id("note").inner_text().startswith("Not sure")
+        page.get_by_test_id("lang-toggle").click()
+        expect(page.get_by_test_id("result")).to_have_text(re.compile(r"^7 또는 \d\?$"))
+        assert watch.errors == []
+        page.context.close()

@@ -34,3 +34,15 @@ def test_each_field_comes_from_its_upper_case_variable():
 def test_a_bad_number_stops_with_a_message(value):
     with pytest.raises(SystemExit, match="WORKERS"):
         Settings.from_environment({"WORKERS": value})
+
+
+def test_verdict_thresholds_are_unset_unless_given():
+    assert Settings.from_environment({}).sure_from is None
+    settings = Settings.from_environment({"NOT_A_DIGIT_BELOW": "0.25", "SURE_FROM": "0.9"})
+    assert settings.not_a_digit_below == 0.25 and settings.sure_from == 0.9
+
+
+@pytest.mark.parametrize("value", ["sure", "1.5", "-0.1"])
+def test_a_threshold_must_be_a_probability(value):
+    with pytest.raises(SystemExit, match="SURE_FROM"):
+        Settings.from_environment({"SURE_FROM": value})

@@ -22,8 +22,19 @@ def test_metadata_describes_the_shipped_onnx_file():
 def test_shipped_model_reads_mnist_test_digits():
     images, labels = mnist_sample()
     predictor = Predictor(SHIPPED_MODEL)
-    probs = predictor.predict(images[..., None].astype(np.float32) / 255.0)
+    probs, is_digit = predictor.predict(images[..., None].astype(np.float32) / 255.0)
     assert np.mean(probs.argmax(1) == labels) >= 0.99
+    assert np.mean(is_digit >= predictor.thresholds.not_a_digit_below) >= 0.99
+
+
+def test_the_card_reports_every_kind_of_non_digit_and_the_held_out_ones_apart():
+    meta = json.loads(META.read_text())
+    honest = meta["honest_answers"]
+    assert meta["calibration"]["thresholds"] == honest["thresholds"]
+    held_out = {kind for kind, r in honest["non_digits"].items() if r["held_out"]}
+    assert held_out == set(meta["training"]["negatives"]["held_out"])
+    card = (SHIPPED_MODEL.parent / "README.md").read_text()
+    assert all(f"| {kind} | **held out**" in card for kind in held_out)
 
 
 def test_serving_environment_has_no_tensorflow():

@@ -5,6 +5,8 @@ import pytest
 
 from train.calibration import (
     auroc,
+    choose_thresholds,
+    digit_answers,
     expected_calibration_error,
     fit_temperature,
     reliability_diagram,
@@ -62,3 +64,33 @@ def test_reliability_diagram_is_written(tmp_path):
     labels = rng.integers(0, 10, 500)
     reliability_diagram({"a": (probs, labels), "b": (probs, labels)}, tmp_path / "r.png")
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_digit_answers_are_the_eleven_way_softmax_split_in_two():
+    logits = np.random.default_rng(1).normal(0, 5, (200, 11))
+    full = softmax(logits, 1.7)
+    probs, is_digit = digit_answers(logits, 1.7)
+    np.testing.assert_allclose(is_digit, full[:, :10].sum(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(probs, full[:, :10] / full[:, :10].sum(axis=1, keepdims=True))
+
+
+def test_digit_answers_stay_finite_when_not_a_digit_dominates():
+    logits = np.zeros((1, 11))
+    logits[0, 10] = 2000.0  # every digit's share underflows to 0
+    probs, is_digit = digit_answers(logits, 1.0)
+    assert np.isfinite(probs).all() and probs.sum() == pytest.approx(1.0)
+    assert is_digit[0] == 0.0
+
+
+def test_thresholds_keep_digits_in_and_non_digits_out_of_digit():
+    rng = np.random.default_rng(2)
+    n = 2000
+    labels = np.r_[rng.integers(0, 10, n), np.full(n, 10)]
+    is_digit = np.r_[rng.uniform(0.8, 1.0, n), rng.uniform(0.0, 0.9, n)]
+    probs = np.full((2 * n, 10), 0.001)
+    probs[np.arange(2 * n), labels % 10] = 0.991  # every digit right, confidently
+    chosen = choose_thresholds(probs, is_digit, labels)
+    # A quarter of a percent of the digits (uniform on 0.8-1.0) fall under 0.8005.
+    assert chosen["not_a_digit_below"] == pytest.approx(0.8005, abs=0.002)
+    # 1 % of the non-digits (uniform on 0-0.9, times 0.991) reach 0.883.
+    assert chosen["sure_from"] == pytest.approx(0.991 * 0.891, abs=0.005)

@@ -11,7 +11,9 @@ from export.convert import to_onnx
 from export.export import main
 from export.parity import compare, onnx_session
 from serve.core import contract
-from train.model import build_model
+from train.model import build_model, serving_model
+
+CALIBRATION = {"temperature": 1.5, "thresholds": {"not_a_digit_below": 0.3, "sure_from": 0.8}}
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +27,8 @@ def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
     model = build_model()
     model.save_weights(str(folder / "model.weights.h5"))
-    return folder, model
+    (folder / "metrics.json").write_text(json.dumps({"calibration": CALIBRATION}))
+    return folder, serving_model(model, CALIBRATION["temperature"])
 
 
 @pytest.mark.parametrize("batch", [1, 7, 256])
@@ -37,8 +40,8 @@ def test_onnx_matches_keras_at_every_batch_size(tiny, batch):
     session = onnx_session(path)
     x = np.random.default_rng(batch).random((batch, 28, 28, 1), dtype=np.float32)
     y = np.zeros(batch, dtype=np.int64)
-    parity, probs = compare(model, session, x, y, batch_size=batch)
-    assert probs.shape == (batch, 10)
+    parity, (probs, is_digit) = compare(model, session, x, y, batch_size=batch)
+    assert probs.shape == (batch, 10) and is_digit.shape == (batch,)
     assert parity.max_abs_diff <= 1e-5 and parity.argmax_mismatches == 0 and parity.ok
 
 
@@ -55,7 +58,12 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     weights = (folder / "model.weights.h5").read_bytes()
     assert meta["weights_sha256"] == hashlib.sha256(weights).hexdigest()
     assert meta["input"]["name"] == model.graph.input[0].name == contract.INPUT_NAME
-    assert meta["output"]["name"] == model.graph.output[0].name == contract.OUTPUT_NAME
+    assert [o["name"] for o in meta["outputs"]] == [o.name for o in model.graph.output]
+    assert {o["name"]: o["shape"][1:] for o in meta["outputs"]} == {
+        name: list(shape[1:]) for name, shape in contract.OUTPUT_SHAPES.items()
+    }
+    # The server reads its verdict thresholds from here.
+    assert meta["calibration"] == CALIBRATION
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch"
     assert tuple(d.dim_value for d in dims[1:]) == contract.INPUT_SHAPE[1:]
@@ -70,8 +78,12 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     # The export agrees with Keras: the same accuracy, digit for digit.
     assert parity["keras_accuracy"] == parity["onnx_accuracy"]
     assert meta["test_accuracy"] == round(parity["onnx_accuracy"], 4)
-    for name in ("README.md", "confusion_matrix.png", "confident_mistakes.png"):
+    for name in ("README.md", "confusion_matrix.png", "confident_mistakes.png", "reliability.png"):
         assert (folder / name).stat().st_size > 500
+    honest = meta["honest_answers"]
+    assert set(honest["digits"]) == {"MNIST test", "drawn"}
+    assert {k for k, r in honest["non_digits"].items() if r["held_out"]} >= {"printed", "symbol"}
+    assert "held out" in (folder / "README.md").read_text()
 
 
 def test_export_without_weights_says_to_train_first(tmp_path, capsys):
@@ -80,3 +92,11 @@ def test_export_without_weights_says_to_train_first(tmp_path, capsys):
         == 2
     )
     assert "make train" in capsys.readouterr().err
+
+
+def test_export_without_calibration_says_to_train_first(tiny, tmp_path, capsys):
+    folder, _ = tiny
+    weights = tmp_path / "model.weights.h5"
+    weights.write_bytes((folder / "model.weights.h5").read_bytes())
+    assert main(["--weights", str(weights), "--out", str(tmp_path / "m.onnx")]) == 2
+    assert "calibration" in capsys.readouterr().err

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from train.negatives import DRAWN, HELD_OUT, fashion_images, make_negatives
+from train.negatives import (
+    DRAWN,
+    HELD_OUT,
+    KINDS,
+    TRAINED,
+    fashion_images,
+    looks_like_a_one,
+    make_negatives,
+)
 
 
 def extents(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +56,17 @@ def test_a_pair_is_wider_than_one_digit():
     assert np.all(width > height)
 
 
-def test_held_out_kinds_are_named():
-    assert set(HELD_OUT) <= {*DRAWN, "pair", "fashion"}
+def test_held_out_kinds_are_never_trained_on():
+    assert set(HELD_OUT) <= set(KINDS) and not set(HELD_OUT) & set(TRAINED)
+    assert set(HELD_OUT) | set(TRAINED) == set(KINDS)
+
+
+def test_no_drawn_non_digit_looks_like_a_one():
+    one = np.zeros((28, 28), np.uint8)
+    one[4:24, 12:16] = 255
+    assert looks_like_a_one(one) and not looks_like_a_one(one.T)
+    for kind in ("scribble", "doodle", "shape"):
+        assert not any(looks_like_a_one(image) for image in make_negatives(kind, 200, seed=4))
 
 
 @pytest.mark.skipif(fashion_images() is None, reason="dataset-fashion-mnist not installed")

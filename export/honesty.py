@@ -1,0 +1,104 @@
+"""How honest a model's answers are: calibration on digits, and what it says to non-digits.
+
+The export writes these figures into the model card; `benchmarks/honest_answers.py` prints
+them for any exported model. Digits are the MNIST test digits, as they are and re-drawn as
+the page's canvas sends them (train/drawn.py). Non-digits are every kind of
+train/negatives.py, made with seeds training never used (pairs from test digits); the kinds
+kept out of training are marked as held out.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from serve.core.contract import to_model_input
+from serve.core.preprocess import preprocess_image
+from serve.core.verdict import VERDICTS, Thresholds, verdicts
+from train.calibration import auroc, expected_calibration_error
+from train.drawn import redraw
+from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives
+
+SEED = 2026  # training's non-digits use seeds near the training seed, never this
+NON_DIGITS_PER_KIND = 1000
+
+
+def drawn_inputs(images: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """Each digit re-drawn on a canvas, sent as a PNG and preprocessed as an upload."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for digit in images:
+        buffer = io.BytesIO()
+        redraw(digit, rng).save(buffer, format="PNG")
+        inputs.append(preprocess_image(buffer.getvalue()))
+    return np.concatenate(inputs)
+
+
+def verdict_shares(probs: np.ndarray, is_digit: np.ndarray, thresholds: Thresholds) -> dict:
+    said = verdicts(probs.max(axis=1), is_digit, thresholds)
+    return {v: round(float(np.mean(said == v)), 5) for v in VERDICTS}
+
+
+def evaluate(predict, images: np.ndarray, labels: np.ndarray, thresholds: Thresholds) -> dict:
+    """Figures for ``predict`` (model input -> (probs, is_digit)) on digits and non-digits.
+
+    ``images``/``labels`` are MNIST test digits (uint8, white on black).
+    """
+    digit_sets = {"MNIST test": to_model_input(images), "drawn": drawn_inputs(images)}
+    report = {"digits": {}, "non_digits": {}, "thresholds": vars(thresholds)}
+    digit_scores = {}
+    for name, inputs in digit_sets.items():
+        probs, is_digit = predict(inputs)
+        digit_scores[name] = is_digit
+        said = verdicts(probs.max(axis=1), is_digit, thresholds)
+        right = probs.argmax(axis=1) == labels
+        report["digits"][name] = {
+            "count": len(labels),
+            "accuracy": round(float(right.mean()), 5),
+            "ece": round(expected_calibration_error(probs, labels), 5),
+            "verdicts": verdict_shares(probs, is_digit, thresholds),
+            "accuracy_when_digit": round(float(right[said == "digit"].mean()), 5),
+        }
+    kinds = [kind for kind in KINDS if kind != "fashion" or fashion_images() is not None]
+    for i, kind in enumerate(kinds):
+        negatives = make_negatives(kind, NON_DIGITS_PER_KIND, seed=SEED + i, digits=images)
+        probs, is_digit = predict(to_model_input(negatives))
+        report["non_digits"][kind] = {
+            "held_out": kind in HELD_OUT,
+            "count": len(negatives),
+            "auroc_drawn": round(auroc(digit_scores["drawn"], is_digit), 5),
+            "auroc_mnist": round(auroc(digit_scores["MNIST test"], is_digit), 5),
+            "verdicts": verdict_shares(probs, is_digit, thresholds),
+        }
+    return report
+
+
+def table(report: dict) -> str:
+    """The report as Markdown tables."""
+    lines = [
+        "| digits | count | accuracy | ECE | digit | unsure | not a digit |"
+        " accuracy when 'digit' |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in report["digits"].items():
+        v = r["verdicts"]
+        lines.append(
+            f"| {name} | {r['count']:,} | {r['accuracy']:.2%} | {r['ece']:.2%} | "
+            f"{v['digit']:.2%} | {v['unsure']:.2%} | {v['not_a_digit']:.2%} | "
+            f"{r['accuracy_when_digit']:.2%} |"
+        )
+    lines += [
+        "",
+        "| non-digits | in training? | count | AUROC vs drawn digits | AUROC vs MNIST test |"
+        " digit | unsure | not a digit |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, r in report["non_digits"].items():
+        v = r["verdicts"]
+        lines.append(
+            f"| {kind} | {'**held out**' if r['held_out'] else 'trained'} | {r['count']:,} | "
+            f"{r['auroc_drawn']:.4f} | {r['auroc_mnist']:.4f} | {v['digit']:.2%} | "
+            f"{v['unsure']:.2%} | {v['not_a_digit']:.2%} |"
+        )
+    return "\n".join(lines)
