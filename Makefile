@@ -49,7 +49,7 @@ serve: .venv-serve/done ## run the app on the shipped model (http://$HOST:$PORT)
 		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve.web.app:create_app()"
 
 predict: .venv-serve/done ## predict every image under IMAGES=dir into OUT=predictions.csv
-	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT)
+	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT) $(ARGS)
 
 test: test-train test-serve ## run every test (both virtual environments)
 
@@ -67,10 +67,12 @@ format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
 	.venv-serve/bin/ruff check --fix .
 	.venv-serve/bin/ruff format .
 
-bench: .venv-serve/dev-done ## latency, robustness and batch throughput figures
+bench: .venv-serve/dev-done ## latency, robustness, batch, honest-answer and number figures
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput
+	$(SERVE_PY) -m benchmarks.honest_answers
+	$(SERVE_PY) -m benchmarks.read_numbers
 
 soak: .venv-serve/dev-done ## 16 clients for 60 s, a fifth of the uploads hostile
 	$(SERVE_PY) -m benchmarks.soak

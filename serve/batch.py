@@ -30,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from serve.core.errors import BadImage
+from serve.core.number import read_number
 from serve.core.postprocess import postprocess
 from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
@@ -39,6 +40,11 @@ from serve.settings import Settings
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 COLUMNS = ["path", "digit", "prob", "verdict", "is_digit"] + [f"p{d}" for d in range(10)]
 COLUMNS += ["error"]
+NUMBER_COLUMNS = ["number", "count"]  # added by --read number, before "error"
+
+
+def columns_for(read: str) -> list[str]:
+    return COLUMNS[:-1] + (NUMBER_COLUMNS if read == "number" else []) + COLUMNS[-1:]
 
 
 def parse_args(argv=None):
@@ -59,6 +65,13 @@ def parse_args(argv=None):
         type=int,
         default=os.cpu_count() or 1,
         help="processes that decode, preprocess and predict (default: all cores)",
+    )
+    parser.add_argument(
+        "--read",
+        choices=["digit", "number"],
+        default="digit",
+        help="'number' also reads every digit of each image, left to right, into the "
+        "columns number and count",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser.parse_args(argv)
@@ -162,26 +175,41 @@ def read_error(path: Path, error: OSError) -> str:
 # --- work done in the worker processes ---------------------------------------------------
 
 
-def load_one(path: Path) -> tuple[np.ndarray | None, str]:
-    """Read and preprocess one file; an error is returned as text, never raised."""
+def load_one(path: Path) -> tuple[np.ndarray | None, bytes, str]:
+    """Read and preprocess one file: (model input, its bytes, ""), or (None, b"", the
+    error as text); never raises."""
     try:
         data = read_regular_file(path)
     except OSError as error:
-        return None, read_error(path, error)
+        return None, b"", read_error(path, error)
     try:
-        return preprocess_image(data, _settings.max_image_pixels, _settings.max_photo_pixels)[0], ""
+        limits = _settings.max_image_pixels, _settings.max_photo_pixels
+        return preprocess_image(data, *limits)[0], data, ""
     except BadImage as error:
-        return None, str(error)
+        return None, b"", str(error)
     except Exception as error:  # one odd file must not lose the rest of the batch
-        return None, f"{type(error).__name__}: {error}"
+        return None, b"", f"{type(error).__name__}: {error}"
+
+
+def number_values(data: bytes) -> list:
+    """[number, count] of ``data`` as /predict?read=number answers them. The same bytes
+    were just read as one digit, so this cannot fail on the file; if it fails anyway, the
+    row keeps its digit and has no number."""
+    try:
+        _, answer = read_number(data, _settings, _predictor)
+    except Exception:
+        return [None, None]
+    return [answer["number"], answer["count"]]
 
 
 _predictor: Predictor | None = None  # one per worker process, made after the fork
 _settings = Settings()
+_read = "digit"  # or "number": also read every digit of each image
 
 
-def start_worker(model: Path) -> None:
-    global _predictor, _settings
+def start_worker(model: Path, read: str = "digit") -> None:
+    global _predictor, _settings, _read
+    _read = read
     _settings = Settings.from_environment()
     _predictor = Predictor(
         model,
@@ -194,16 +222,24 @@ def start_worker(model: Path) -> None:
 def predict_chunk(files: list[tuple[str, Path]]) -> list[list]:
     """Preprocess and predict a chunk of (shown path, path) in this process: its rows."""
     loaded = [load_one(path) for _, path in files]
-    ready = [model_input for model_input, _ in loaded if model_input is not None]
+    ready = [model_input for model_input, _, _ in loaded if model_input is not None]
     probs, is_digit = _predictor.predict(np.stack(ready)) if ready else ([], [])
     answers = iter(zip(probs, is_digit, strict=True))
-    return [
-        row(shown, *next(answers), error) if model_input is not None else error_row(shown, error)
-        for (shown, _), (model_input, error) in zip(files, loaded, strict=True)
-    ]
+    rows = []
+    for (shown, _), (model_input, data, error) in zip(files, loaded, strict=True):
+        if model_input is None:
+            rows.append(error_row(shown, error))
+            continue
+        values = row(shown, *next(answers))
+        if _read == "number":
+            values[-1:-1] = number_values(data)
+        rows.append(values)
+    return rows
 
 
-def predicted_rows(files: list[tuple[str, Path]], model: Path, workers: int, chunk: int):
+def predicted_rows(
+    files: list[tuple[str, Path]], model: Path, workers: int, chunk: int, read: str = "digit"
+):
     """Yield each file's row, in order.
 
     Each worker preprocesses, predicts and builds the rows of its chunk: inference costs
@@ -212,13 +248,13 @@ def predicted_rows(files: list[tuple[str, Path]], model: Path, workers: int, chu
     """
     chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
     if workers <= 1 or len(chunks) <= 1:
-        start_worker(model)
+        start_worker(model, read)
         for part in chunks:
             yield from predict_chunk(part)
         return
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with context.Pool(
-        min(workers, len(chunks)), initializer=start_worker, initargs=(model,)
+        min(workers, len(chunks)), initializer=start_worker, initargs=(model, read)
     ) as pool:
         for result in pool.imap(predict_chunk, chunks):
             yield from result
@@ -241,7 +277,7 @@ def row(shown: str, probs: np.ndarray, is_digit: float, error: str = "") -> list
 
 
 def error_row(shown: str, error: str) -> list:
-    return [shown] + [None] * (len(COLUMNS) - 2) + [error]
+    return [shown] + [None] * (len(columns_for(_read)) - 2) + [error]
 
 
 VERDICT = COLUMNS.index("verdict")
@@ -250,16 +286,17 @@ VERDICT = COLUMNS.index("verdict")
 class RowWriter:
     """CSV or JSON Lines, chosen by the output file's extension."""
 
-    def __init__(self, stream, path: Path):
+    def __init__(self, stream, path: Path, columns: list[str]):
         self.jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
         self.stream = stream
+        self.columns = columns
         if not self.jsonl:
             self.csv = csv.writer(stream)
-            self.csv.writerow(COLUMNS)
+            self.csv.writerow(columns)
 
     def write(self, values: list) -> None:
         if self.jsonl:
-            self.stream.write(json.dumps(dict(zip(COLUMNS, values, strict=True))) + "\n")
+            self.stream.write(json.dumps(dict(zip(self.columns, values, strict=True))) + "\n")
         else:
             self.csv.writerow(["" if value is None else value for value in values])
 
@@ -276,8 +313,9 @@ def run(args) -> tuple[int, int]:
         open(args.output, "w", newline="", encoding="utf-8") as stream,
         tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar,
     ):
-        writer = RowWriter(stream, args.output)
-        for values in predicted_rows(images, args.model, args.workers, args.batch_size):
+        writer = RowWriter(stream, args.output, columns_for(args.read))
+        rows = predicted_rows(images, args.model, args.workers, args.batch_size, args.read)
+        for values in rows:
             writer.write(values)
             counts[values[VERDICT] or "failed"] += 1
             bar.update()

@@ -1,5 +1,6 @@
-// The page: wires the pad and controls to /predict and shows the answer as text, top-3
-// chips, a bar chart of the ten probabilities and the model's-eye view.
+// The page: wires the pad and controls to /predict?read=number and shows the answer as
+// text, chips (the top three for one digit, one per digit for a number), a bar chart of
+// the ten probabilities and the model's-eye view of every digit.
 //
 // One rule keeps the views in step: event handlers only change `state` (through update())
 // and render() alone draws the page from it, so a language switch or a new answer can
@@ -15,8 +16,9 @@ const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 const state = {
   lang: initialLanguage(), // "ko" | "en"
-  answer: null, // the last /predict body: { digit, prob, probs, top3, is_digit, verdict,
-  //              model_input }
+  answer: null, // the last /predict?read=number body: { number, count, digits: [{ digit,
+  //              prob, probs, top3, is_digit, verdict, box, model_input }] }
+  selected: 0, // the digit of a number whose probabilities the chart shows
   message: null, // or, in its place, a message: { key, arg } (blank pad, an error)
   busy: false, // a request is in flight
   dragging: false, // a file is being dragged over the pad
@@ -25,7 +27,7 @@ const state = {
 
 // The answer area's two states, as update() arguments.
 const cleared = { answer: null, message: null };
-const answered = (answer) => ({ answer, message: null });
+const answered = (answer) => ({ answer, message: null, selected: 0 });
 const told = (key, arg) => ({ answer: null, message: { key, arg } });
 
 function update(changes) {
@@ -75,54 +77,109 @@ function renderAnswer() {
   setText($("note"), note);
   // The verdict ("digit", "unsure", "not_a_digit") styles the answer area: a chart and
   // chips that are not a confident reading are shown greyed.
-  $("answer").dataset.verdict = answer?.verdict ?? "";
-  $("top3").replaceChildren(...(answer ? answer.top3.map(chip) : []));
+  $("answer").dataset.verdict = answer ? overallVerdict(answer) : "";
+  $("top3").replaceChildren(...chips(state));
   renderChart(state);
-  renderModelView(answer);
+  renderModelViews(answer);
 }
 
-// The words for the answer area, one case per verdict of the server.
+// The digit the chart and the single-digit texts are about.
+function shownDigit({ answer, selected }) {
+  return answer ? answer.digits[Math.min(selected, answer.count - 1)] : null;
+}
+
+function overallVerdict(answer) {
+  if (answer.count === 1) return answer.digits[0].verdict;
+  if (answer.number === null) return "not_a_digit";
+  return answer.digits.every((d) => d.verdict === "digit") ? "digit" : "unsure";
+}
+
+// The words for the answer area: one digit reads as it always has, one case per verdict
+// of the server; several read as a number.
 function describe({ lang, answer, message }) {
   if (message) return { result: "", note: t(lang, message.key, message.arg) };
   if (!answer) return { result: "", note: "" };
-  const [first, second] = answer.top3;
-  if (answer.verdict === "not_a_digit") {
-    return { result: t(lang, "notADigit"), note: t(lang, "closest", answer.digit) };
+  if (answer.count > 1) {
+    if (answer.number === null) return { result: t(lang, "notANumber"), note: "" };
+    const doubtful = answer.digits.some((d) => d.verdict !== "digit");
+    return { result: t(lang, "number", answer.number), note: doubtful ? t(lang, "unsureDigits") : "" };
   }
-  if (answer.verdict === "unsure") {
+  const digit = answer.digits[0];
+  const [first, second] = digit.top3;
+  if (digit.verdict === "not_a_digit") {
+    return { result: t(lang, "notADigit"), note: t(lang, "closest", digit.digit) };
+  }
+  if (digit.verdict === "unsure") {
     return { result: t(lang, "either", first.digit, second.digit), note: t(lang, "unsure") };
   }
-  return { result: t(lang, "result", answer.digit, percent(answer.prob)), note: "" };
+  return { result: t(lang, "result", digit.digit, percent(digit.prob)), note: "" };
 }
 
-function chip({ digit, prob }, rank) {
+// One digit: its top three. A number: a chip per digit, marked when the model is unsure
+// of it; tapping or hovering one shows its probabilities in the chart.
+function chips({ answer, selected }) {
+  if (!answer) return [];
+  if (answer.count === 1) return answer.digits[0].top3.map(topChip);
+  return answer.digits.map((d, i) => {
+    const el = chip(`${d.digit} · ${percent(d.prob)}%`);
+    el.classList.add("digit-chip");
+    if (d.verdict !== "digit") el.classList.add("unsure");
+    if (i === selected) el.classList.add("selected");
+    el.tabIndex = 0;
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-pressed", String(i === selected));
+    const select = () => { if (state.selected !== i) update({ selected: i }); };
+    el.addEventListener("click", select);
+    el.addEventListener("mouseenter", select);
+    el.addEventListener("focus", select);
+    return el;
+  });
+}
+
+function topChip({ digit, prob }, rank) {
+  const el = chip(`${digit} · ${percent(prob)}%`);
+  if (rank === 0) el.classList.add("winner");
+  return el;
+}
+
+function chip(text) {
   const el = document.createElement("span");
-  el.className = rank === 0 ? "chip winner" : "chip";
-  el.textContent = `${digit} · ${percent(prob)}%`;
+  el.className = "chip";
+  el.textContent = text;
   return el;
 }
 
 // The one chart is updated in place: Chart.js refuses a second chart on the same canvas.
 // It is redrawn only when its answer or language changed, not on every render.
-const charted = { answer: undefined, lang: undefined };
-function renderChart({ answer, lang }) {
-  if (charted.answer === answer && charted.lang === lang) return;
-  Object.assign(charted, { answer, lang });
+const charted = { digit: undefined, lang: undefined };
+function renderChart(current) {
+  const digit = shownDigit(current);
+  const { lang } = current;
+  if (charted.digit === digit && charted.lang === lang) return;
+  Object.assign(charted, { digit, lang });
   const dataset = chart.data.datasets[0];
   dataset.label = t(lang, "chartLabel");
-  dataset.data = answer ? answer.probs : DIGITS.map(() => 0);
-  const sure = answer?.verdict === "digit";
+  dataset.data = digit ? digit.probs : DIGITS.map(() => 0);
+  const sure = digit?.verdict === "digit";
   dataset.backgroundColor = DIGITS.map((_, d) =>
-    !answer || !sure ? MUTED : answer.digit === d ? WINNER : BAR);
+    !digit || !sure ? MUTED : digit.digit === d ? WINNER : BAR);
   chart.update();
 }
 
-function renderModelView(answer) {
-  const img = $("model-view");
-  const src = answer?.model_input;
-  img.hidden = !src;
-  if (!src) img.removeAttribute("src");
-  else if (img.getAttribute("src") !== src) img.src = src; // no reload for the same image
+// Every digit's 28x28 input, left to right; the images are replaced only for a new answer.
+let viewed = null;
+function renderModelViews(answer) {
+  if (viewed === answer) return;
+  viewed = answer;
+  const views = (answer?.digits ?? []).filter((d) => d.model_input).map((d) => {
+    const img = document.createElement("img");
+    img.src = d.model_input;
+    img.width = img.height = answer.count > 1 ? 84 : 112;
+    img.alt = "";
+    img.dataset.testid = "model-view";
+    return img;
+  });
+  $("model-views").replaceChildren(...views);
 }
 
 // Skips writes that change nothing, so live regions only announce real changes.
@@ -172,7 +229,8 @@ async function ask(blob, name, signal) {
   const form = new FormData();
   form.append("image", blob, name);
   try {
-    const response = await fetch("/predict?include=model_input", { method: "POST", body: form, signal });
+    const url = "/predict?read=number&include=model_input";
+    const response = await fetch(url, { method: "POST", body: form, signal });
     const body = await response.json().catch(() => ({ error: response.statusText }));
     if (response.ok) return answered(body);
     if (response.status === 422) return told("blank"); // the server saw no ink

@@ -44,3 +44,40 @@ def redraw(
         grey = (30 + alpha.astype(np.float32) * (225 / 255)).astype(np.uint8)
         return Image.fromarray(grey, "L").convert("RGB")
     raise ValueError(style)
+
+
+def ink_only(mask: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def draw_number(
+    digits: np.ndarray, rng: np.random.Generator, height: int = 280, margin: int = 20
+) -> Image.Image:
+    """MNIST digits written side by side on one canvas, as a number is written on the pad:
+    one pen for the whole number, each digit a little larger or smaller than the last,
+    its baseline wandering, the gaps uneven (sometimes the boxes overlap)."""
+    size = int(rng.integers(110, 190))  # the writer's digit height
+    pen = float(rng.random())
+    inks = [
+        ink_only(pen_mask(d, int(size * rng.uniform(0.85, 1.1) * 28 / 20), pen)) for d in digits
+    ]
+    gaps = [int(size * rng.uniform(-0.05, 0.45)) for _ in inks[1:]]
+    width = sum(ink.shape[1] for ink in inks) + sum(gaps) + 2 * margin
+    tallest = max(ink.shape[0] for ink in inks)
+    canvas = np.zeros((max(height, tallest + 2 * margin), max(width, 2 * margin + 1)), np.uint8)
+    x = margin
+    for ink, gap in zip(inks, [0, *gaps], strict=True):
+        x += gap
+        wander = int(size * rng.uniform(-0.08, 0.08))
+        top = min(
+            max((canvas.shape[0] - ink.shape[0]) // 2 + wander, 0), canvas.shape[0] - ink.shape[0]
+        )
+        left = max(x, 0)
+        region = canvas[top : top + ink.shape[0], left : left + ink.shape[1]]
+        np.maximum(region, ink[:, : region.shape[1]], out=region)
+        x = left + ink.shape[1]
+    rgba = np.zeros((*canvas.shape, 4), np.uint8)
+    rgba[..., 3] = canvas  # what canvas.toBlob() sends: black ink, alpha = ink
+    return Image.fromarray(rgba, "RGBA")

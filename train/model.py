@@ -33,11 +33,13 @@ def build_model() -> keras.Model:
     x = layers.MaxPooling2D()(x)  # -> 12
     x = layers.Dropout(0.2)(x)
     x = conv_bn_relu(x, 64, 3)  # -> 10
-    x = conv_bn_relu(x, 64, 3)  # -> 8
+    x = conv_bn_relu(x, 96, 3)  # -> 8
     x = layers.MaxPooling2D()(x)  # -> 4
     x = layers.Dropout(0.25)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(128, use_bias=False)(x)
+    # Wider than a ten-digit reader needs: "not a digit" is one class made of many
+    # different things (letters, scribbles, pairs...), and shares these features.
+    x = layers.Dense(256, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.4)(x)

@@ -32,11 +32,23 @@ def decode_image(
     max_pixels: int = Settings.max_image_pixels,
     max_photo_pixels: int = Settings.max_photo_pixels,
 ) -> Image.Image:
-    """Decode the first frame, EXIF orientation applied, longer side <= WORK_SIDE."""
+    """Decode the first frame, EXIF orientation applied, longer side <= WORK_SIDE.
+
+    ``image.info["scale"]`` is how many of the file's pixels one pixel of the result spans
+    (more than 1 when the image was decoded or reduced at a smaller scale).
+    """
     if not data:
         raise NotAnImage("the file is empty")
     image = open_image(data)
     check_size(image, max_photo_pixels if image.format in PHOTO_FORMATS else max_pixels)
+    declared = max(image.size)  # before draft() changes it
+    decoded = read_pixels(image, data)
+    decoded.info["scale"] = declared / max(decoded.size)
+    return decoded
+
+
+def read_pixels(image: Image.Image, data: bytes) -> Image.Image:
+    """The pixels of the first frame, reduced to WORK_SIDE."""
     if image.format == "PNG":
         plain = decode_plain_png(image, data)
         if plain is not None:

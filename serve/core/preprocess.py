@@ -61,7 +61,12 @@ def has_alpha(image: Image.Image) -> bool:
 
 
 def to_grey(image: Image.Image) -> np.ndarray:
-    """float32 (H, W) in [0, 1], with transparent pixels turned into background.
+    """float32 (H, W) in [0, 1], with transparent pixels turned into background."""
+    return to_grey_with_origin(image)[0]
+
+
+def to_grey_with_origin(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
+    """(grey, (left, top)): to_grey's array, and where its corner lies in ``image``.
 
     A canvas's toBlob() gives ink on fully transparent pixels (RGBA 0,0,0,0); the ink
     colour is carried by the opaque pixels and the shape by alpha. Compositing onto white
@@ -69,30 +74,25 @@ def to_grey(image: Image.Image) -> np.ndarray:
     it, so the backdrop is whichever of white or black contrasts with the ink.
     """
     if not has_alpha(image):
-        return _luminance(image)
+        return _luminance(image), (0, 0)
     if image.mode == "La":  # grey with premultiplied alpha (a TIFF's associated alpha)
         image = image.convert("LA")  # Pillow converts La to LA only
     elif image.mode not in ("RGBA", "LA"):
         image = image.convert("RGBA")  # a palette's transparent index, PA, RGBa
     drawn = image.getbbox(alpha_only=True)  # the bounding box of the non-transparent pixels
     if drawn is None:  # fully transparent: nothing drawn
-        return np.ones(image.size[::-1], dtype=np.float32)
+        return np.ones(image.size[::-1], dtype=np.float32), (0, 0)
     # Only the drawn part matters; keep a transparent margin so that the border is
     # background. Cropping before any conversion skips most of a canvas's pixels.
     left, top, right, bottom = drawn
-    image = image.crop(
-        (
-            max(left - 2, 0),
-            max(top - 2, 0),
-            min(right + 2, image.width),
-            min(bottom + 2, image.height),
-        )
-    )
+    left, top = max(left - 2, 0), max(top - 2, 0)
+    image = image.crop((left, top, min(right + 2, image.width), min(bottom + 2, image.height)))
     grey, alpha = image.convert("LA").split()
     ink_level = ImageStat.Stat(grey, mask=alpha).mean[0]  # over the drawn pixels
     backdrop = Image.new("L", grey.size, 255 if ink_level < 128 else 0)
     # Pillow blends in C: grey * alpha + backdrop * (1 - alpha).
-    return np.asarray(Image.composite(grey, backdrop, alpha), dtype=np.float32) * (1 / 255)
+    blended = np.asarray(Image.composite(grey, backdrop, alpha), dtype=np.float32) * (1 / 255)
+    return blended, (left, top)
 
 
 # --- grey -> ink -------------------------------------------------------------------------
@@ -178,7 +178,13 @@ def mnist_layout(ink: np.ndarray) -> np.ndarray:
 
 
 def preprocess_array(grey: np.ndarray) -> np.ndarray:
-    """Grey (H, W) -> float32 (1, 28, 28, 1), as the model was trained.
+    """Grey (H, W) -> float32 (1, 28, 28, 1), as the model was trained."""
+    digit = mnist_layout(ink_map(checked_grey(grey)))
+    return digit[None, :, :, None]
+
+
+def checked_grey(grey: np.ndarray) -> np.ndarray:
+    """Grey (H, W) as float32 in [0, 1], or BadImage.
 
     Grey levels are floats in [0, 1], as to_grey makes them: values outside are clipped
     (infinities too) and NaN, which a float TIFF may hold, is refused. Integers are read
@@ -197,8 +203,7 @@ def preprocess_array(grey: np.ndarray) -> np.ndarray:
         raise NotAnImage("the image has pixels that are not numbers (NaN)")
     if low < 0 or high > 1:
         grey = np.clip(grey, 0, 1)
-    digit = mnist_layout(ink_map(grey.astype(np.float32, copy=False)))
-    return digit[None, :, :, None]
+    return grey.astype(np.float32, copy=False)
 
 
 def preprocess_image(

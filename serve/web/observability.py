@@ -96,6 +96,7 @@ def register(app: Flask) -> None:
                     "latency_ms": round(latency * 1000, 2),
                     "digit": digit,
                     "verdict": verdict,
+                    "number": request.environ.get("serve.number"),
                     "remote": request.remote_addr,
                 }
             )

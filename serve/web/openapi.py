@@ -34,13 +34,23 @@ def openapi_document(settings, thresholds) -> dict:
                     "the ink, scaled into 20x20 and centred by mass in 28x28.",
                     "parameters": [
                         {
+                            "name": "read",
+                            "in": "query",
+                            "required": False,
+                            "description": "'digit' (the default): the image shows one digit, "
+                            "answered as a Prediction. 'number': read every digit, left to "
+                            "right, answered as a NumberReading",
+                            "schema": {"type": "string", "enum": ["digit", "number"]},
+                        },
+                        {
                             "name": "include",
                             "in": "query",
                             "required": False,
                             "description": "extra answer fields, comma-separated: 'model_input' "
-                            "adds the 28x28 image the model saw",
+                            "adds the 28x28 image the model saw (for each digit, with "
+                            "read=number)",
                             "schema": {"type": "string", "example": "model_input"},
-                        }
+                        },
                     ],
                     "requestBody": {
                         "required": True,
@@ -63,14 +73,19 @@ def openapi_document(settings, thresholds) -> dict:
                     },
                     "responses": {
                         "200": {
-                            "description": "The prediction",
+                            "description": "A Prediction; with read=number, a NumberReading",
                             "content": {
                                 "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Prediction"}
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/Prediction"},
+                                            {"$ref": "#/components/schemas/NumberReading"},
+                                        ]
+                                    }
                                 }
                             },
                         },
-                        "400": _error("No image in the request"),
+                        "400": _error("No image in the request, or an unknown 'read'"),
                         "405": _error("Method not allowed"),
                         "408": _error(f"The body took over {settings.upload_timeout} s to arrive"),
                         "413": _error(
@@ -166,6 +181,45 @@ def openapi_document(settings, thresholds) -> dict:
                             "type": "string",
                             "description": "the 28x28 model input as a PNG data URL "
                             "(with ?include=model_input)",
+                        },
+                        "ms": {"type": "number", "description": "server time in milliseconds"},
+                    },
+                },
+                "NumberReading": {
+                    "type": "object",
+                    "required": ["number", "count", "digits"],
+                    "properties": {
+                        "number": {
+                            "type": "string",
+                            "nullable": True,
+                            "pattern": "^[0-9]+$",
+                            "description": "the digits read, left to right, e.g. '42'; null "
+                            "when some part of the image is not a digit",
+                        },
+                        "count": {"type": "integer", "minimum": 1},
+                        "digits": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "allOf": [
+                                    {"$ref": "#/components/schemas/Prediction"},
+                                    {
+                                        "type": "object",
+                                        "required": ["box"],
+                                        "properties": {
+                                            "box": {
+                                                "type": "array",
+                                                "items": {"type": "integer"},
+                                                "minItems": 4,
+                                                "maxItems": 4,
+                                                "description": "[left, top, right, bottom] of "
+                                                "the digit's ink in the uploaded image's "
+                                                "pixels (right and bottom exclusive)",
+                                            }
+                                        },
+                                    },
+                                ]
+                            },
                         },
                         "ms": {"type": "number", "description": "server time in milliseconds"},
                     },

@@ -369,3 +369,27 @@ def test_all_faults_in_one_tree_with_the_real_command(tmp_path, digit_png):
     assert {r["path"]: r["error"] for r in rows} == expected
     for r in rows:
         assert (r["digit"] == "") == bool(r["error"])
+
+
+def test_read_number_adds_number_and_count_columns(tmp_path):
+    from train.drawn import draw_number
+
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(8)
+    folder = tmp_path / "numbers"
+    folder.mkdir()
+    truth = {}
+    for i in range(6):
+        picked = [3 * i, 3 * i + 1, 3 * i + 2][: 1 + i % 3]
+        (folder / f"{i}.png").write_bytes(png_bytes(draw_number(images[picked], rng)))
+        truth[f"numbers/{i}.png"] = "".join(str(labels[p]) for p in picked)
+    (folder / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "numbers.csv"
+    assert main([str(folder), "-o", str(out), "--quiet", "--read", "number"]) == 1
+    rows = read_rows(out)
+    assert list(rows[0]) == [*COLUMNS[:-1], "number", "count", "error"]
+    by_path = {r["path"]: r for r in rows}
+    assert by_path["numbers/broken.png"]["error"] and not by_path["numbers/broken.png"]["number"]
+    read = [by_path[path]["number"] == number for path, number in truth.items()]
+    assert sum(read) >= 5
+    assert all(int(by_path[p]["count"]) == len(n) for p, n in truth.items() if by_path[p]["number"])

@@ -118,6 +118,24 @@ def draw_seven(page):
     stroke(page, [(0.75, 0.2), (0.42, 0.85)])  # the diagonal
 
 
+def draw_four_and_two(page):
+    """ "42" written with the mouse: a 4 in two strokes on the left, a 2 on the right."""
+    stroke(page, [(0.22, 0.15), (0.12, 0.6), (0.36, 0.6)])  # the 4's open stroke
+    stroke(page, [(0.3, 0.3), (0.3, 0.88)])  # its upright
+    stroke(
+        page,
+        [
+            (0.55, 0.3),
+            (0.62, 0.17),
+            (0.74, 0.15),
+            (0.82, 0.25),
+            (0.8, 0.42),
+            (0.56, 0.85),
+            (0.86, 0.85),
+        ],
+    )
+
+
 def draw_scribble(page):
     # A pen scrubbed back and forth over the whole pad.
     stroke(page, [(0.15 + 0.7 * (i % 2), 0.15 + 0.05 * i) for i in range(15)], steps=4)
@@ -165,7 +183,8 @@ def test_mouse_drawn_digit_is_predicted_with_text_chips_and_chart(browser, base_
     assert sum(chart["data"]) == pytest.approx(1, abs=1e-3)
     assert len({chart["colors"][d] for d in range(10) if d != digit}) == 1
     assert chart["colors"][digit] != chart["colors"][(digit + 1) % 10]  # winner highlighted
-    assert page.get_by_test_id("model-view").get_attribute("src").startswith("data:image/png")
+    views = page.get_by_test_id("model-view")
+    assert views.count() == 1 and views.get_attribute("src").startswith("data:image/png")
     assert not page.locator("#drop-note").is_visible()  # only while a file is dragged over
     assert watch.errors == []
     assert all(url.startswith(base_url) or url.startswith("data:") for url in watch.requests)
@@ -326,3 +345,35 @@ def test_an_unsure_answer_names_the_two_candidates(browser):
         expect(page.get_by_test_id("result")).to_have_text(re.compile(r"^7 또는 \d\?$"))
         assert watch.errors == []
         page.context.close()
+
+
+def test_a_number_drawn_with_the_mouse_is_read_digit_by_digit(browser, base_url):
+    page, watch = open_page(browser, base_url, locale="en-US")  # 1280 px: the wide pad
+    box = page.get_by_test_id("pad").bounding_box()
+    assert box["width"] >= 1.8 * box["height"]
+    draw_four_and_two(page)
+    predict_number = page.expect_response("**/predict?*")
+    with predict_number as response:
+        page.get_by_test_id("predict").click()
+    assert "read=number" in response.value.url
+    expect(page.get_by_test_id("result")).to_have_text("Number: 42")
+    chips = page.get_by_test_id("top3").locator(":scope > *")
+    expect(chips).to_have_count(2)
+    assert chips.nth(0).inner_text().startswith("4 ") and chips.nth(1).inner_text().startswith("2 ")
+    assert page.get_by_test_id("model-view").count() == 2
+    # The chart shows the digit whose chip is hovered.
+    assert max(range(10), key=lambda d: chart_state(page)["data"][d]) == 4
+    chips.nth(1).hover()
+    expect(chips.nth(1)).to_have_attribute("aria-pressed", "true")
+    assert max(range(10), key=lambda d: chart_state(page)["data"][d]) == 2
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("result")).to_have_text("숫자: 42")
+    assert watch.errors == []
+    page.context.close()
+
+
+def test_a_phone_keeps_the_square_pad(browser, base_url):
+    page, _ = open_page(browser, base_url, viewport={"width": 390, "height": 844})
+    box = page.get_by_test_id("pad").bounding_box()
+    assert abs(box["width"] - box["height"]) <= 2
+    page.context.close()

@@ -1,0 +1,117 @@
+"""How well and how fast numbers are read: /predict?read=number against plain /predict.
+
+    .venv-serve/bin/python -m benchmarks.read_numbers [--numbers 1000] [--requests 300]
+
+Accuracy, in process (serve/core, the shipped model): numbers of 2 to 4 MNIST test digits
+written side by side on a canvas (train/drawn.py: one pen per number, uneven sizes, gaps
+and baselines), read exactly or not; and the 2,000 test digits of tests/data, each drawn
+alone, read with ?read=number and with plain /predict.
+Speed, on a real gunicorn server: p50 of ?read=number on 4-digit canvases against plain
+/predict on one-digit canvases, interleaved on one keep-alive connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import http.client
+import statistics
+import time
+
+import numpy as np
+
+from serve.core.number import read_number
+from serve.core.predictor import Predictor
+from serve.core.preprocess import preprocess_image
+from serve.settings import Settings
+from tests.support import mnist_sample, multipart, png_bytes, redraw, running_server
+from train.drawn import draw_number
+
+
+def numbers(count: int, seed: int, lengths=(2, 3, 4)):
+    """(PNG bytes, the true number) pairs."""
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        picked = rng.integers(0, len(images), int(rng.choice(lengths)))
+        yield png_bytes(draw_number(images[picked], rng)), "".join(map(str, labels[picked]))
+
+
+def accuracy(count: int) -> None:
+    settings = Settings.from_environment()
+    predictor = Predictor(settings.model_path)
+    outcomes = collections.Counter()
+    by_length = collections.defaultdict(list)
+    for data, truth in numbers(count, seed=2026):
+        _, answer = read_number(data, settings, predictor)
+        digits = "".join(str(d["digit"]) for d in answer["digits"])
+        exact = answer["number"] == truth
+        by_length[len(truth)].append(exact)
+        if exact:
+            outcomes["read exactly"] += 1
+        elif len(digits) != len(truth):
+            outcomes["wrong number of digits"] += 1
+        elif answer["number"] is None:
+            outcomes["right count, a part called not a digit"] += 1
+        else:
+            outcomes["right count, a digit misread"] += 1
+    print(f"numbers of 2-4 digits drawn as canvases ({count}):")
+    for outcome, n in outcomes.most_common():
+        print(f"  {outcome:40s} {n / count:7.2%}")
+    for length, exact in sorted(by_length.items()):
+        print(f"  {length} digits: {np.mean(exact):.2%} exact of {len(exact)}")
+
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(77)
+    plain = as_number = 0
+    for image, label in zip(images, labels, strict=True):
+        data = png_bytes(redraw(image, rng))
+        probs, _ = predictor.predict(preprocess_image(data))
+        plain += int(probs[0].argmax()) == label
+        _, answer = read_number(data, settings, predictor)
+        as_number += answer["number"] == str(label)
+    print(
+        f"single drawn digits ({len(labels)}): plain /predict {plain / len(labels):.2%}, "
+        f"?read=number {as_number / len(labels):.2%}"
+    )
+
+
+def speed(requests: int) -> None:
+    images, _ = mnist_sample()
+    rng = np.random.default_rng(5)
+    one = [png_bytes(redraw(images[i], rng)) for i in range(50)]
+    four = [data for data, _ in numbers(50, seed=9, lengths=(4,))]
+    with running_server() as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        times = {"plain, one digit": [], "read=number, four digits": []}
+        for i in range(requests + 20):
+            for name, path, canvases in (
+                ("plain, one digit", "/predict", one),
+                ("read=number, four digits", "/predict?read=number", four),
+            ):
+                body, kind = multipart(canvases[i % len(canvases)])
+                started = time.perf_counter()
+                connection.request("POST", path, body=body, headers={"Content-Type": kind})
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200, response.status
+                if i >= 20:  # warm-up
+                    times[name].append(time.perf_counter() - started)
+    p50 = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    for name, value in p50.items():
+        print(f"{name:28s} p50 {value:6.2f} ms")
+    print(f"ratio {p50['read=number, four digits'] / p50['plain, one digit']:.2f} (target <= 2)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args(argv)
+    accuracy(args.numbers)
+    speed(args.requests)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,225 @@
+"""Split the ink of one image into digits, left to right.
+
+  ink_components   8-connected blobs of ink (run-length labelling, numpy + a little Python)
+  group_digits     blobs -> digits: the pieces of one digit joined, stray specks dropped
+  split_candidates where two digits touch: the columns to try cutting at
+
+A digit is often more than one blob: a 5 whose flag is a separate stroke, a 7 or a 4 drawn
+in two strokes, a thin fast stroke broken into pieces. People write the digits of a
+number side by side, so the pieces of one digit are neighbours in the order of their
+centres; which neighbours make one digit is decided by recognition, with the model
+(serve/core/number.py), which knows what a digit is. Touching digits make one blob;
+whether and where to cut it is decided the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+SHARED_COLUMNS = 0.5  # blobs sharing this much of the narrower one's width are one digit
+SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
+NEAR = 0.35  # ...and joins a digit within this many of its heights, or is dropped
+GROUP = 4  # one digit is made of at most this many neighbouring blobs
+
+
+@dataclass
+class Blob:
+    top: int
+    left: int
+    bottom: int  # exclusive
+    right: int  # exclusive
+    mass: float  # the sum of its ink
+    labels: tuple[int, ...]  # the components it is made of
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def joined(self, other: Blob) -> Blob:
+        return Blob(
+            min(self.top, other.top),
+            min(self.left, other.left),
+            max(self.bottom, other.bottom),
+            max(self.right, other.right),
+            self.mass + other.mass,
+            self.labels + other.labels,
+        )
+
+    def shared_columns(self, other: Blob) -> float:
+        """The columns both span, as a share of the narrower one's width."""
+        shared = min(self.right, other.right) - max(self.left, other.left)
+        return max(shared, 0) / min(self.width, other.width)
+
+    def shared_rows(self, other: Blob) -> float:
+        """The rows both span, as a share of the shorter one's height."""
+        shared = min(self.bottom, other.bottom) - max(self.top, other.top)
+        return max(shared, 0) / min(self.height, other.height)
+
+    def gap(self, other: Blob) -> float:
+        """The distance between the two boxes (0 when they overlap)."""
+        dx = max(other.left - self.right, self.left - other.right, 0)
+        dy = max(other.top - self.bottom, self.top - other.bottom, 0)
+        return float(np.hypot(dx, dy))
+
+
+LABEL_ROWS = 96  # blobs are found on a grid this many rows high, at most
+
+
+def ink_components(ink: np.ndarray) -> tuple[np.ndarray, int, list[Blob]]:
+    """(coarse labels, factor, blobs): the 8-connected blobs of ink > 0.
+
+    The blobs are found on a grid coarser by ``factor`` (block means, so thin strokes stay
+    joined and only gaps narrower than a block close); their boxes are in ``ink``'s
+    pixels, rounded out to whole blocks. ``digit_ink`` cuts one digit out.
+    """
+    factor = -(-ink.shape[0] // LABEL_ROWS)
+    coarse = np.asarray(Image.fromarray(ink).reduce(factor)) if factor > 1 else ink
+    labels = label_runs(coarse > 0)
+    mass = np.bincount(labels.ravel(), coarse.ravel(), minlength=int(labels.max()) + 1)
+    blobs = []
+    for label in range(1, len(mass)):
+        rows = np.flatnonzero((labels == label).any(axis=1))
+        cols = np.flatnonzero((labels == label).any(axis=0))
+        blobs.append(
+            Blob(
+                int(rows[0]) * factor,
+                int(cols[0]) * factor,
+                min(int(rows[-1] + 1) * factor, ink.shape[0]),
+                min(int(cols[-1] + 1) * factor, ink.shape[1]),
+                float(mass[label]) * factor**2,
+                (label,),
+            )
+        )
+    return labels, factor, blobs
+
+
+def digit_ink(ink: np.ndarray, labels: np.ndarray, factor: int, blob: Blob) -> np.ndarray:
+    """The ink of ``blob`` alone (other blobs' ink inside its box removed), in its box."""
+    box = ink[blob.top : blob.bottom, blob.left : blob.right]
+    # Boxes start on block edges, so the box's blocks are a slice of the coarse grid.
+    rows = slice(blob.top // factor, -(-blob.bottom // factor))
+    columns = slice(blob.left // factor, -(-blob.right // factor))
+    blocks = labels[rows, columns]
+    mine = np.repeat(np.repeat(np.isin(blocks, blob.labels), factor, axis=0), factor, axis=1)
+    return box * mine[: box.shape[0], : box.shape[1]]
+
+
+def label_runs(mask: np.ndarray) -> np.ndarray:
+    """8-connected components of a boolean mask, labelled 1..n (0 = no ink).
+
+    Labels runs of ink row by row and joins the runs that touch a run of the row above
+    (union-find over runs, so the Python work grows with the number of runs, not pixels).
+    """
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # exclusive; same order as the starts
+    parent = list(range(len(rows)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Plain lists: the loop reads single items, which numpy arrays give slowly.
+    first_of_row = np.searchsorted(rows, np.arange(mask.shape[0] + 1)).tolist()
+    run_starts, run_ends = starts.tolist(), ends.tolist()
+    for row in range(1, mask.shape[0]):
+        i, above_end = first_of_row[row - 1], first_of_row[row]
+        for j in range(first_of_row[row], first_of_row[row + 1]):
+            # Runs on both rows go left to right: skip the runs above that end before
+            # this one starts (8-connected: a diagonal touch counts), join the ones that
+            # overlap it. The last of those may touch the next run too, so i stays.
+            while i < above_end and run_ends[i] < run_starts[j]:
+                i += 1
+            k = i
+            while k < above_end and run_starts[k] <= run_ends[j]:
+                parent[root(k)] = root(j)
+                k += 1
+    _, run_label = np.unique([root(i) for i in range(len(rows))], return_inverse=True)
+    lengths = ends - starts
+    run_of_pixel = np.repeat(np.arange(len(rows)), lengths)
+    columns = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    labels = np.zeros(mask.shape, np.int32)
+    labels[rows[run_of_pixel], starts[run_of_pixel] + columns] = run_label[run_of_pixel] + 1
+    return labels
+
+
+def group_digits(blobs: list[Blob], sure=None) -> list[Blob]:
+    """The digits the blobs make, left to right (see the module's docstring).
+
+    Specks join the digit they are near, or are dropped. The other blobs, in order of
+    their centres, are grouped into digits by recognition: ``sure(groups)`` gives, for
+    each candidate group of neighbouring blobs, the probability that it is one digit,
+    and the grouping with the highest product wins. Without ``sure``, every blob is a
+    digit.
+    """
+    if not blobs:
+        return []
+    largest = max(blob.mass for blob in blobs)
+    digits = sorted((b for b in blobs if b.mass >= SPECK * largest), key=centre)
+    specks = [b for b in blobs if b.mass < SPECK * largest]
+    if sure is not None and len(digits) > 1:
+        digits = best_grouping(digits, sure)
+    for speck in sorted(specks, key=lambda b: -b.mass):
+        nearest = min(range(len(digits)), key=lambda i: digits[i].gap(speck))
+        if digits[nearest].gap(speck) <= NEAR * digits[nearest].height:
+            digits[nearest] = digits[nearest].joined(speck)
+        # else: a stray speck far from any digit, dropped
+    return digits
+
+
+def centre(blob: Blob) -> float:
+    return (blob.left + blob.right) / 2
+
+
+def joined(blobs: list[Blob]) -> Blob:
+    return functools.reduce(Blob.joined, blobs)
+
+
+def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
+    """Blobs (sorted by centre) grouped into runs of up to GROUP neighbours, choosing the
+    grouping whose groups are most surely digits: the largest sum of log(sure), found by
+    dynamic programming over one batch of all candidate groups."""
+    n = len(blobs)
+    spans = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + GROUP) + 1)]
+    scores = np.log(np.maximum(sure([joined(blobs[i:j]) for i, j in spans]), 1e-6))
+    score = dict(zip(spans, scores, strict=True))
+    best = [0.0] + [-np.inf] * n
+    start = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - GROUP), j):
+            if best[i] + score[i, j] > best[j]:
+                best[j], start[j] = best[i] + score[i, j], i
+    groups, j = [], n
+    while j > 0:
+        groups.append(joined(blobs[start[j] : j]))
+        j = start[j]
+    return groups[::-1]
+
+
+def split_candidates(ink: np.ndarray, count: int = 3) -> list[int]:
+    """Columns where a blob of touching digits could be cut: the thinnest places of its
+    ink, from a third to two thirds of its width (a digit is rarely narrower)."""
+    width = ink.shape[1]
+    low, high = width // 4, width - width // 4
+    if high - low < 2:
+        return []
+    profile = ink.sum(axis=0)[low:high]
+    order = np.argsort(profile, kind="stable")
+    chosen: list[int] = []
+    for index in order:
+        column = int(low + index)
+        if all(abs(column - c) >= width // 8 for c in chosen):
+            chosen.append(column)
+        if len(chosen) == count:
+            break
+    return chosen

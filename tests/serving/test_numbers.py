@@ -1,0 +1,205 @@
+"""Reading numbers: /predict?read=number, the segmentation under it, and the batch flag."""
+
+import io
+from collections import deque
+
+import numpy as np
+import pytest
+
+from serve.core.segment import ink_components, label_runs
+from tests.support import canvas_png, mnist_sample, png_bytes, post_image, seven
+from train.drawn import draw_number
+
+
+def read(client, data: bytes) -> dict:
+    response = client.post(
+        "/predict?read=number",
+        data={"image": (io.BytesIO(data), "canvas.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+# --- the segmentation --------------------------------------------------------------------
+
+
+def flood_fill_labels(mask: np.ndarray) -> int:
+    """The number of 8-connected blobs, counted the slow, obvious way."""
+    seen = np.zeros(mask.shape, bool)
+    count = 0
+    for start in zip(*np.nonzero(mask), strict=True):
+        if seen[start]:
+            continue
+        count += 1
+        queue = deque([start])
+        seen[start] = True
+        while queue:
+            y, x = queue.popleft()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    yy, xx = y + dy, x + dx
+                    inside = 0 <= yy < mask.shape[0] and 0 <= xx < mask.shape[1]
+                    if inside and mask[yy, xx] and not seen[yy, xx]:
+                        seen[yy, xx] = True
+                        queue.append((yy, xx))
+    return count
+
+
+def test_run_labelling_agrees_with_a_flood_fill_on_random_masks():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        mask = rng.random(tuple(rng.integers(1, 25, 2))) < rng.uniform(0.1, 0.6)
+        labels = label_runs(mask)
+        count = flood_fill_labels(mask)
+        assert labels.max() == count
+        assert np.array_equal(labels > 0, mask)
+        # Each blob has one label and each label one blob: as many (label, blob) pairs
+        # as blobs, checked by counting the blobs of each label alone.
+        assert all(flood_fill_labels(labels == k) == 1 for k in range(1, count + 1))
+
+
+def test_components_of_separate_rings_are_found_left_to_right_with_their_boxes():
+    ink = np.zeros((120, 400), np.float32)
+    for i in range(3):
+        ink[20:100, 30 + 120 * i : 34 + 120 * i] = 1  # the left side of a box
+        ink[20:100, 90 + 120 * i : 94 + 120 * i] = 1  # its right side
+        ink[20:24, 30 + 120 * i : 94 + 120 * i] = 1  # top
+        ink[96:100, 30 + 120 * i : 94 + 120 * i] = 1  # bottom
+    _, _, blobs = ink_components(ink)
+    lefts = sorted(blob.left for blob in blobs)
+    assert len(blobs) == 3 and all(abs(left - (30 + 120 * i)) <= 2 for i, left in enumerate(lefts))
+
+
+# --- the API -----------------------------------------------------------------------------
+
+
+def test_a_number_comes_with_its_digits_left_to_right_and_their_boxes(client):
+    images, labels = mnist_sample()
+    picked = [3, 10, 25]  # some test digits
+    image = draw_number(images[picked], np.random.default_rng(1))
+    body = read(client, png_bytes(image))
+    assert body["number"] == "".join(str(labels[i]) for i in picked)
+    assert body["count"] == 3 == len(body["digits"])
+    boxes = [d["box"] for d in body["digits"]]
+    assert all(0 <= b[0] < b[2] <= image.width and 0 <= b[1] < b[3] <= image.height for b in boxes)
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    for d in body["digits"]:
+        assert {"digit", "prob", "probs", "top3", "is_digit", "verdict", "box"} <= set(d)
+
+
+def test_one_digit_through_read_number_reads_as_plain_predict(client, seven_png):
+    body = read(client, seven_png)
+    plain = post_image(client, seven_png).get_json()
+    assert body["number"] == "7" and body["count"] == 1
+    assert body["digits"][0]["digit"] == plain["digit"] == 7
+
+
+def test_plain_predict_says_several_digits_are_not_one(client):
+    images, _ = mnist_sample()
+    image = draw_number(images[[3, 10]], np.random.default_rng(2))
+    assert post_image(client, png_bytes(image)).get_json()["verdict"] != "digit"
+
+
+@pytest.mark.parametrize(
+    "strokes, digit",
+    [
+        # A 5 whose flag is a separate stroke; a 4 drawn open, in two strokes; a 7 with
+        # a separate crossbar.
+        (
+            [
+                [(95, 40), (95, 135), (150, 120), (185, 165), (165, 225), (95, 230)],
+                [(95, 45), (190, 45)],
+            ],
+            5,
+        ),
+        ([[(120, 40), (85, 160), (200, 160)], [(170, 90), (170, 245)]], 4),
+        ([[(80, 50), (200, 50), (125, 240)], [(120, 145), (190, 145)]], 7),
+    ],
+)
+def test_a_digit_drawn_in_several_strokes_is_not_split(client, strokes, digit):
+    def draw(d, ink, width):
+        for points in strokes:
+            d.line(points, fill=ink, width=width, joint="curve")
+
+    body = read(client, canvas_png(draw))
+    assert body["count"] == 1 and body["digits"][0]["digit"] == digit
+
+
+def test_a_thin_broken_stroke_stays_one_digit(client):
+    def dashed_seven(d, ink, width):
+        path = [(70, 60), (210, 60), (120, 230)]
+        for (x0, y0), (x1, y1) in zip(path, path[1:], strict=False):
+            for t in np.arange(0, 1, 0.125):  # dashes with small gaps
+                a, b = t, t + 0.09
+                d.line(
+                    [
+                        (x0 + a * (x1 - x0), y0 + a * (y1 - y0)),
+                        (x0 + b * (x1 - x0), y0 + b * (y1 - y0)),
+                    ],
+                    fill=ink,
+                    width=6,
+                )
+
+    body = read(client, canvas_png(dashed_seven))
+    assert body["count"] == 1 and body["digits"][0]["digit"] == 7
+
+
+def test_a_stray_speck_far_away_is_not_a_digit_of_the_number(client):
+    def seven_and_dot(d, ink, width):
+        seven(d, ink, width)
+        d.ellipse([(250, 250), (256, 256)], fill=ink)
+
+    body = read(client, canvas_png(seven_and_dot))
+    assert body["number"] == "7"
+
+
+def test_touching_digits_are_cut_apart(client):
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(3)
+    right = 0
+    trials = 20
+    for i in range(trials):
+        first, second = images[2 * i], images[2 * i + 1]
+        pair = np.zeros((28, 50), np.uint8)
+        pair[:, :28] = first
+        pair[:, 20:48] = np.maximum(pair[:, 20:48], second)  # 8 px of overlap: touching
+        image = draw_number(pair[None], rng)
+        body = read(client, png_bytes(image))
+        right += body["number"] == f"{labels[2 * i]}{labels[2 * i + 1]}"
+    print(f"touching pairs read right: {right} of {trials}")
+    assert right >= trials * 0.6
+
+
+@pytest.mark.slow
+def test_numbers_of_two_to_six_digits_are_read_exactly(client):
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(4)
+    right, trials = 0, 120
+    for _ in range(trials):
+        picked = rng.integers(0, len(images), int(rng.integers(2, 7)))
+        body = read(client, png_bytes(draw_number(images[picked], rng)))
+        right += body["number"] == "".join(map(str, labels[picked]))
+    print(f"numbers read exactly: {right} of {trials}")
+    assert right / trials >= 0.9
+
+
+def test_an_unknown_reading_is_a_400(client, seven_png):
+    response = client.post(
+        "/predict?read=letters",
+        data={"image": (io.BytesIO(seven_png), "c.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "read" in response.get_json()["error"]
+
+
+def test_every_digit_gets_its_model_view_when_asked(client):
+    images, _ = mnist_sample()
+    data = png_bytes(draw_number(images[[1, 2]], np.random.default_rng(5)))
+    response = client.post(
+        "/predict?read=number&include=model_input",
+        data={"image": (io.BytesIO(data), "c.png")},
+        content_type="multipart/form-data",
+    )
+    digits = response.get_json()["digits"]
+    assert all(d["model_input"].startswith("data:image/png;base64,") for d in digits)
