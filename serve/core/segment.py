@@ -2,7 +2,8 @@
 
   ink_components   8-connected blobs of ink (run-length labelling, numpy + a little Python)
   group_digits     blobs -> digits: the pieces of one digit joined, stray specks dropped
-  split_candidates where two digits touch: the columns to try cutting at
+  cut_columns      where digits touch: the columns to try cutting at
+  best_path        the best of many ways to cut or group, by dynamic programming
 
 A digit is often more than one blob: a 5 whose flag is a separate stroke, a 7 or a 4 drawn
 in two strokes, a thin fast stroke broken into pieces. People write the digits of a
@@ -24,6 +25,8 @@ SHARED_COLUMNS = 0.5  # blobs sharing this much of the narrower one's width are 
 SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
 NEAR = 0.35  # ...and joins a digit within this many of its heights, or is dropped
 GROUP = 4  # one digit is made of at most this many neighbouring blobs
+NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
+MAX_CUTS = 6
 
 
 @dataclass
@@ -193,33 +196,48 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
     spans = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + GROUP) + 1)]
     scores = np.log(np.maximum(sure([joined(blobs[i:j]) for i, j in spans]), 1e-6))
     score = dict(zip(spans, scores, strict=True))
-    best = [0.0] + [-np.inf] * n
-    start = [0] * (n + 1)
-    for j in range(1, n + 1):
-        for i in range(max(0, j - GROUP), j):
-            if best[i] + score[i, j] > best[j]:
-                best[j], start[j] = best[i] + score[i, j], i
-    groups, j = [], n
-    while j > 0:
-        groups.append(joined(blobs[start[j] : j]))
-        j = start[j]
-    return groups[::-1]
+    return [joined(blobs[i:j]) for i, j in best_path(score, n + 1)]
 
 
-def split_candidates(ink: np.ndarray, count: int = 3) -> list[int]:
-    """Columns where a blob of touching digits could be cut: the thinnest places of its
-    ink, from a third to two thirds of its width (a digit is rarely narrower)."""
+def cut_columns(ink: np.ndarray, height: int) -> list[int]:
+    """Where a blob of touching digits could be cut: its thinnest columns, where the cut
+    crosses no more than one stroke (cutting through a loop would make two slivers that
+    each look like a 1), apart from each other and from its ends by a narrow digit."""
     width = ink.shape[1]
-    low, high = width // 4, width - width // 4
-    if high - low < 2:
-        return []
-    profile = ink.sum(axis=0)[low:high]
-    order = np.argsort(profile, kind="stable")
+    spacing = max(2, int(NARROWEST * height))
+    profile = ink.sum(axis=0)
+    one_stroke = 1.5 * stroke_width(ink)
     chosen: list[int] = []
-    for index in order:
-        column = int(low + index)
-        if all(abs(column - c) >= width // 8 for c in chosen):
-            chosen.append(column)
-        if len(chosen) == count:
+    for column in np.argsort(profile, kind="stable").tolist():
+        if profile[column] > one_stroke or len(chosen) == MAX_CUTS:
             break
-    return chosen
+        if spacing <= column <= width - spacing and all(abs(column - c) >= spacing for c in chosen):
+            chosen.append(column)
+    return sorted(chosen)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """The typical thickness of the pen: the median length of the runs of ink down the
+    columns, weighted by ink."""
+    mask = np.pad(ink > 0, ((1, 1), (0, 0)))
+    starts = np.count_nonzero(mask[1:] & ~mask[:-1], axis=0)  # runs per column
+    crossed = starts > 0
+    if not crossed.any():
+        return 1.0
+    return float(np.median(ink.sum(axis=0)[crossed] / starts[crossed]))
+
+
+def best_path(score: dict, points: int) -> list[tuple[int, int]]:
+    """The spans (i, j) covering 0..points-1 whose scores add up to the most (dynamic
+    programming); ``score[i, j]`` for every i < j."""
+    best = [0.0] + [-np.inf] * (points - 1)
+    start = [0] * points
+    for j in range(1, points):
+        for i in range(j):
+            if (i, j) in score and best[i] + score[i, j] > best[j]:
+                best[j], start[j] = best[i] + score[i, j], i
+    path, j = [], points - 1
+    while j > 0:
+        path.append((start[j], j))
+        j = start[j]
+    return path[::-1]
