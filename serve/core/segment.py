@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 SHARED_COLUMNS = 0.5  # blobs sharing this much of the narrower one's width are one digit
 SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
@@ -74,6 +74,7 @@ class Blob:
 
 
 LABEL_ROWS = 96  # blobs are found on a grid this many rows high, at most
+CLOSE = 0.03  # gaps narrower than this share of the image's height are closed
 
 
 def ink_components(ink: np.ndarray) -> tuple[np.ndarray, int, list[Blob]]:
@@ -85,7 +86,13 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, int, list[Blob]]:
     """
     factor = -(-ink.shape[0] // LABEL_ROWS)
     coarse = np.asarray(Image.fromarray(ink).reduce(factor)) if factor > 1 else ink
-    labels = label_runs(coarse > 0)
+    # Gaps under CLOSE of the height join up: the dashes of a thin stroke drawn fast or
+    # scanned faintly make one blob. Digits written that close are cut apart later.
+    reach = 2 * round(CLOSE / 2 * LABEL_ROWS) + 1
+    grown = Image.fromarray((coarse > 0).astype(np.uint8) * 255).filter(
+        ImageFilter.MaxFilter(reach)
+    )
+    labels = label_runs(np.asarray(grown) > 0) * (coarse > 0)
     mass = np.bincount(labels.ravel(), coarse.ravel(), minlength=int(labels.max()) + 1)
     blobs = []
     for label in range(1, len(mass)):

@@ -53,9 +53,26 @@ def test_saved_weights_reload_into_a_rebuilt_model_with_identical_outputs(traine
     second.load_weights(str(trained / "checkpoints" / "best.weights.h5"))
     out_first = first.predict(digits, verbose=0)
     np.testing.assert_array_equal(out_first, second.predict(digits, verbose=0))
-    np.testing.assert_allclose(out_first.sum(axis=1), 1.0, rtol=1e-5)
+    assert out_first.shape == (16, 11)  # ten digits and "not a digit", as logits
     # A freshly initialised model answers differently, so the comparison above means something.
     assert not np.allclose(out_first, build_model().predict(digits, verbose=0))
+
+
+def test_training_fits_the_calibration_on_validation(trained):
+    from train.model import build_model, serving_model
+
+    metrics = json.loads((trained / "models" / "metrics.json").read_text())
+    calibration = metrics["calibration"]
+    assert 0.05 <= calibration["temperature"] <= 20
+    thresholds = calibration["thresholds"]
+    assert 0 <= thresholds["not_a_digit_below"] <= 1 and 0.5 <= thresholds["sure_from"] <= 1
+    assert metrics["train_non_digits"] > 0 and metrics["val_non_digits"] > 0
+    model = build_model()
+    model.load_weights(str(trained / "models" / "model.weights.h5"))
+    digits = np.random.default_rng(1).random((8, 28, 28, 1), dtype=np.float32)
+    probs, is_digit = serving_model(model, calibration["temperature"]).predict(digits, verbose=0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert is_digit.shape == (8,) and ((is_digit >= 0) & (is_digit <= 1)).all()
 
 
 def test_missing_data_exits_with_a_message_not_a_traceback(tmp_path, capsys):
