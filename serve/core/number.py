@@ -1,9 +1,10 @@
 """Read a number: every digit in one image, left to right.
 
-Each digit found by serve/core/segment.py goes through the same MNIST layout as a single
-digit, and all of them through the model in one batch. A blob that the model does not
-read as a digit and that is wide enough to be two touching digits is cut at its
-thinnest columns; a cut is kept only when the model reads both halves as digits.
+The blobs of ink found by serve/core/segment.py are grouped into digits, and touching
+digits cut apart, by recognition: every candidate goes through the same MNIST layout as a
+single digit and through the model, in batches, and the grouping or cutting whose parts
+are most surely digits wins. A blob is cut only when the model is not sure it is one
+digit, and the cut only kept when every part reads as a digit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,33 @@ from serve.core.segment import (
 MAX_DIGITS = 12  # more blobs than this are not a number anyone writes on a pad
 TOUCHING = 0.6  # a blob at least this wide for its height may be two digits
 
+Part = tuple[np.ndarray, Blob]  # a digit candidate's ink, cut out, and where it lies
+
+
+class Answers:
+    """The model's answers for digit candidates, each candidate laid out and run once: the
+    grouping, the cutting and the final answer ask about many of the same ones."""
+
+    def __init__(self, predictor):
+        self.predictor = predictor
+        self.known: dict[tuple, tuple] = {}  # candidate -> (model input, probs, is_digit)
+
+    def of(self, parts: list[Part]) -> list[tuple]:
+        new = {key(blob): piece for piece, blob in parts if key(blob) not in self.known}
+        if new:
+            inputs = np.stack([mnist_layout(piece)[:, :, None] for piece in new.values()])
+            probs, is_digit = self.predictor.predict(inputs)
+            self.known.update(zip(new, zip(inputs, probs, is_digit, strict=True), strict=True))
+        return [self.known[key(blob)] for _, blob in parts]
+
+    def sure(self, parts: list[Part]) -> np.ndarray:
+        """For each candidate, the probability that it is the digit the model reads in it."""
+        return np.array([d * p.max() for _, p, d in self.of(parts)])
+
+
+def key(blob: Blob) -> tuple:
+    return blob.top, blob.left, blob.bottom, blob.right, blob.labels
+
 
 def read_number(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
     """Upload bytes -> (model inputs (N, 28, 28, 1), the answer)."""
@@ -32,73 +60,70 @@ def read_number(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
     labels, factor, blobs = ink_components(ink)
+    answers = Answers(predictor)
 
-    def cut_out(blob):
-        return digit_ink(ink, labels, factor, blob)
+    def parts(groups: list[Blob]) -> list[Part]:
+        return [(digit_ink(ink, labels, factor, group), group) for group in groups]
 
-    def sure(groups: list[Blob]) -> np.ndarray:
-        return how_sure(predictor, [cut_out(group) for group in groups])
-
-    pieces = [(cut_out(blob), blob) for blob in group_digits(blobs, sure)[:MAX_DIGITS]]
-    pieces = cut_touching(pieces, predictor)
-    inputs = np.stack([layout(piece) for piece, _ in pieces])
-    probs, is_digit = predictor.predict(inputs)
+    groups = group_digits(blobs, lambda groups: answers.sure(parts(groups)))
+    pieces = cut_touching(parts(groups[:MAX_DIGITS]), answers, predictor.thresholds)
     scale = image.info.get("scale", 1.0)
     digits = []
-    for (piece, blob), p, d in zip(pieces, probs, is_digit, strict=True):
+    inputs = []
+    for (piece, blob), (model_input, p, d) in zip(pieces, answers.of(pieces), strict=True):
         answer = postprocess(p, d, predictor.thresholds)
         digits.append({**answer, "box": ink_box(piece, blob, origin, scale)})
+        inputs.append(model_input)
     readable = all(d["verdict"] != "not_a_digit" for d in digits)
-    return inputs, {
+    return np.stack(inputs), {
         "number": "".join(str(d["digit"]) for d in digits) if readable else None,
         "count": len(digits),
         "digits": digits,
     }
 
 
-def layout(piece: np.ndarray) -> np.ndarray:
-    return mnist_layout(piece)[:, :, None]
-
-
-def how_sure(predictor, pieces: list[np.ndarray]) -> np.ndarray:
-    """For each piece, the probability that it is the digit the model reads in it."""
-    probs, is_digit = predictor.predict(np.stack([layout(piece) for piece in pieces]))
-    return is_digit * probs.max(axis=1)
-
-
-def cut_touching(pieces: list[tuple[np.ndarray, Blob]], predictor) -> list:
-    """Each wide piece cut into the digits it reads best as; up to MAX_DIGITS in all."""
+def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]:
+    """Each wide piece the model is not sure of, cut into the digits it reads best as; up
+    to MAX_DIGITS in all."""
+    sure = answers.sure(pieces)
     out = []
-    for piece, blob in pieces:
-        wide = blob.width >= TOUCHING * blob.height
-        out.extend(best_cuts(piece, blob, predictor) if wide else [(piece, blob)])
+    for (piece, blob), whole in zip(pieces, sure, strict=True):
+        if blob.width >= TOUCHING * blob.height and whole < thresholds.sure_from:
+            out.extend(best_cuts(piece, blob, answers))
+        else:
+            out.append((piece, blob))
     return out[:MAX_DIGITS]
 
 
-def best_cuts(piece: np.ndarray, blob: Blob, predictor) -> list[tuple[np.ndarray, Blob]]:
+def best_cuts(piece: np.ndarray, blob: Blob, answers: Answers) -> list[Part]:
     """``piece`` cut at some of its thinnest columns into the slices that are most surely
     digits (every way at once: one batch through the model, then dynamic programming);
-    whole when the model reads it surely as one digit, or reads no cut as digits."""
+    whole when no cut reads as digits."""
     edges = [0, *cut_columns(piece, blob.height), piece.shape[1]]
+    if len(edges) == 2:
+        return [(piece, blob)]
     spans = [(i, j) for i in range(len(edges)) for j in range(i + 1, len(edges))]
-    slices = [piece[:, edges[i] : edges[j]] for i, j in spans]
-    inked = [k for k, part in enumerate(slices) if part.any()]
-    sure = np.zeros(len(spans))
-    sure[inked] = how_sure(predictor, [slices[k] for k in inked])
-    whole = sure[spans.index((0, len(edges) - 1))]
-    if whole >= predictor.thresholds.sure_from or len(edges) == 2:
-        return [(piece, blob)]
-    score = dict(zip(spans, np.log(np.maximum(sure, 1e-6)), strict=True))
-    path = best_path(score, len(edges))
-    if len(path) == 1 or min(sure[spans.index(span)] for span in path) < 0.5:
-        return [(piece, blob)]
-    return [
-        (
-            piece[:, edges[i] : edges[j]],
-            Blob(blob.top, blob.left + edges[i], blob.bottom, blob.left + edges[j], 0, ()),
+    slices = {
+        span: (
+            piece[:, edges[span[0]] : edges[span[1]]],
+            Blob(
+                blob.top,
+                blob.left + edges[span[0]],
+                blob.bottom,
+                blob.left + edges[span[1]],
+                0.0,
+                blob.labels,
+            ),
         )
-        for i, j in path
-    ]
+        for span in spans
+    }
+    inked = [span for span in spans if slices[span][0].any()]
+    sure = dict.fromkeys(spans, 0.0)
+    sure.update(zip(inked, answers.sure([slices[span] for span in inked]), strict=True))
+    path = best_path({span: np.log(max(sure[span], 1e-6)) for span in spans}, len(edges))
+    if len(path) == 1 or min(sure[span] for span in path) < 0.5:
+        return [(piece, blob)]
+    return [slices[span] for span in path]
 
 
 def ink_box(piece: np.ndarray, blob: Blob, origin: tuple[int, int], scale: float) -> list[int]:
