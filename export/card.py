@@ -105,9 +105,9 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray, honest_table: str) ->
     path.write_text(f"""# Model card: MNIST digit CNN (`mnist.onnx`)
 
 ## What it is
-A small convolutional network (a 5×5 convolution, max-pooling, two 3×3 convolutions,
-max-pooling, each convolution with batch norm and each pooling followed by dropout, then a
-128-unit dense layer and 11 outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
+A small convolutional network (a 5×5 convolution of 32 filters, max-pooling, 3×3
+convolutions of 64 and 96 filters, max-pooling, each convolution with batch norm and each
+pooling followed by dropout, then a 256-unit dense layer and 11 outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
 digits{held_out}, augmented with small rotations, zooms
 and shifts and with thinner or thicker strokes, and on {meta["training"].get("train_non_digits") or 0:,} generated non-digits
 (`train/negatives.py`: {trained}). Exported to ONNX (opset {meta["opset"]}) with tf2onnx, with the
