@@ -26,6 +26,7 @@ SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
 NEAR = 0.35  # ...and joins a digit within this many of its heights, or is dropped
 GROUP = 4  # one digit is made of at most this many neighbouring blobs
 WIDEST = 1.2  # ...and is at most this wide for its height
+SHORTEST = 0.5  # ...and at least this tall for the tallest blob's height
 NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
 MAX_CUTS = 6
 
@@ -203,8 +204,15 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
     n = len(blobs)
     spans = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + GROUP) + 1)]
     groups = {(i, j): joined(blobs[i:j]) for i, j in spans}
-    # A group much wider than tall is not one digit: the model need not be asked.
-    asked = [s for s in spans if s[1] - s[0] == 1 or groups[s].width <= WIDEST * groups[s].height]
+    # A group much wider than tall, or much shorter than the tallest blob, is not a digit
+    # of this number (a dot over a 1, a fragment): the model need not be asked.
+    tallest = max(blob.height for blob in blobs)
+    asked = [
+        s
+        for s in spans
+        if groups[s].height >= SHORTEST * tallest
+        and (s[1] - s[0] == 1 or groups[s].width <= WIDEST * groups[s].height)
+    ]
     score = dict.fromkeys(spans, np.log(1e-6))
     sures = sure([groups[s] for s in asked])
     score.update(zip(asked, np.log(np.maximum(sures, 1e-6)), strict=True))
