@@ -67,7 +67,13 @@ format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
 	.venv-serve/bin/ruff check --fix .
 	.venv-serve/bin/ruff format .
 
-bench: .venv-serve/dev-done ## latency, robustness, batch, honest-answer and number figures
+.venv-train/seed-done: .venv-train/done benchmarks/requirements-seed.txt
+	.venv-train/bin/pip install -q -r benchmarks/requirements-seed.txt
+	touch $@
+
+bench: .venv-serve/dev-done .venv-train/seed-done ## all benchmarks; results.json and the README table
+	$(SERVE_PY) -m benchmarks.compare_seed
+	$(SERVE_PY) -m benchmarks.report
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput

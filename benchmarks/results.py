@@ -1,0 +1,46 @@
+"""benchmarks/results.json: every benchmark's figures, with where and when they were made.
+
+Each script records its own part (``record(name=figures)``); the file keeps the others'.
+The README's performance table is made from it (benchmarks/report.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+
+from serve.settings import ROOT
+
+RESULTS = ROOT / "benchmarks" / "results.json"
+
+
+def machine() -> dict:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": commit or None,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def load() -> dict:
+    try:
+        return json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def record(**parts) -> None:
+    results = load()
+    for name, figures in parts.items():
+        results[name] = figures
+    results["machine"] = machine()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
