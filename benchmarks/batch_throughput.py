@@ -4,7 +4,10 @@
 
 Builds both folders in a temporary directory, runs the real command (a fresh process,
 as a user would) several times, and prints the median images/s of each: wall time of the
-whole command including start-up, and the rate the command itself reports.
+whole command including start-up, and the rate the command itself reports; with 1 worker
+and with all cores. Then, on the 28x28 folder, the CPU time the parent process spends per
+image (finding files, writing rows) against what the workers spend (decoding,
+preprocessing, the model, building rows). Records everything in benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.results import record
 from serve.settings import ROOT
 from tests.support import mnist_sample, png_bytes, redraw
 
@@ -62,14 +66,44 @@ def run_once(folder: Path, count: int, workers: int) -> tuple[float, float]:
     return count / wall, reported
 
 
+CPU_SPLIT = """
+import resource, sys, time
+from serve import batch
+args = batch.parse_args(sys.argv[1:])
+started = time.process_time()
+batch.run(args)
+parent = time.process_time() - started
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(parent, workers.ru_utime + workers.ru_stime)
+"""
+
+
+def cpu_split(folder: Path, count: int, workers: int) -> dict:
+    """CPU seconds per image of the parent (during the run) and of the workers."""
+    out = folder.parent / "split.csv"
+    args = [str(folder), "-o", str(out), "--workers", str(workers), "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-c", CPU_SPLIT, *args], cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    parent, children = map(float, done.stdout.split()[-2:])
+    return {
+        "parent_ms_per_image": round(parent / count * 1000, 4),
+        "workers_ms_per_image": round(children / count * 1000, 4),
+        "parent_share": round(parent / children, 4),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=20000, help="28x28 PNGs")
     parser.add_argument("--canvases", type=int, default=4000, help="280x280 canvas PNGs")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the most")
     args = parser.parse_args(argv)
-    print(f"{os.cpu_count()} cores; {args.workers} worker processes; median of {args.repeat} runs")
+    print(f"{os.cpu_count()} cores; median of {args.repeat} runs")
+    figures = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, count, canvas in (
             ("28x28 MNIST-style PNGs", args.images, False),
@@ -77,13 +111,26 @@ def main(argv=None) -> int:
         ):
             folder = Path(tmp) / name.split()[0]
             build_folder(folder, count, canvas)
-            runs = [run_once(folder, count, args.workers) for _ in range(args.repeat)]
-            wall = statistics.median(r[0] for r in runs)
-            inner = statistics.median(r[1] for r in runs)
-            print(
-                f"{name:24s} {count:6d} images: {wall:7,.0f} images/s wall "
-                f"(whole command), {inner:7,.0f} images/s reported by the command"
-            )
+            for workers in sorted({1, args.workers}):
+                runs = [run_once(folder, count, workers) for _ in range(args.repeat)]
+                wall = statistics.median(r[0] for r in runs)
+                inner = statistics.median(r[1] for r in runs)
+                figures[f"{name.split()[0]}, {workers} workers"] = {
+                    "images": count,
+                    "images_per_s_wall": round(wall),
+                    "images_per_s_reported": round(inner),
+                }
+                print(
+                    f"{name:24s} {count:6d} images, {workers} workers: {wall:7,.0f} images/s "
+                    f"wall (whole command), {inner:7,.0f} images/s reported by the command"
+                )
+        split = cpu_split(Path(tmp) / "28x28", args.images, max(2, args.workers))
+        print(
+            f"CPU per 28x28 image: parent {split['parent_ms_per_image']:.4f} ms, workers "
+            f"{split['workers_ms_per_image']:.4f} ms: parent/workers "
+            f"{split['parent_share']:.1%} (target <= 10 %)"
+        )
+    record(batch={"throughput": figures, "cpu_split": split})
     return 0
 
 
