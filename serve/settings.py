@@ -24,6 +24,7 @@ class Settings:
     upload_timeout: int = 10  # seconds to receive a request's body
     model_path: Path = ROOT / "models" / "mnist.onnx"
     ort_threads: int = 1  # onnxruntime intra-op threads per process
+    cpu_threads: int = 2  # native threads per worker that decode, preprocess and predict
     max_upload_bytes: int = 5 * 1024 * 1024  # request body limit (413 beyond)
     # Declared size limits (413 beyond). Decoded at full size, 4 MP (a 2000x2000 scan)
     # costs tens of milliseconds; JPEG is decoded at 1/2 to 1/8 scale, so 25 MP admits

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import functools
 
+from flask import current_app
 from gevent import monkey
 from gevent.threadpool import ThreadPool
 
 
 @functools.cache
-def cpu_threads() -> ThreadPool:
-    """This worker's threads, made after the fork. Two keep a core busy while one waits
-    for onnxruntime or Pillow (which release the GIL); more would only hold more decoded
-    images in memory at once."""
-    return ThreadPool(2)
+def cpu_threads(size: int) -> ThreadPool:
+    """This worker's threads (CPU_THREADS, 2 by default), made after the fork. Two keep a
+    core busy while one waits for onnxruntime or Pillow (which release the GIL); more
+    would only hold more decoded images in memory at once (benchmarks/sweep.py)."""
+    return ThreadPool(size)
 
 
 def off_the_event_loop(function, *args):
     """function(*args), in a native thread when serving under gevent."""
     if not monkey.is_module_patched("threading"):
         return function(*args)
-    result, error = cpu_threads().apply(outcome, (function, *args))
+    pool = cpu_threads(current_app.extensions["settings"].cpu_threads)
+    result, error = pool.apply(outcome, (function, *args))
     if error is not None:
         raise error
     return result
