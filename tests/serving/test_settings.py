@@ -30,6 +30,12 @@ def test_each_field_comes_from_its_upper_case_variable():
     assert settings.max_image_pixels == 1000
 
 
+def test_thread_counts_come_from_their_variables():
+    settings = Settings.from_environment({"CPU_THREADS": "4", "ORT_THREADS": "2"})
+    assert settings.cpu_threads == 4 and settings.ort_threads == 2
+    assert Settings().cpu_threads == 2 and Settings().ort_threads == 1
+
+
 @pytest.mark.parametrize("value", ["many", "1.5", "-2"])
 def test_a_bad_number_stops_with_a_message(value):
     with pytest.raises(SystemExit, match="WORKERS"):
