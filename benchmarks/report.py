@@ -19,8 +19,8 @@ END = "<!-- made by benchmarks/report.py from benchmarks/results.json: end -->"
 
 
 def table(results: dict) -> str:
-    m = results["machine"]
     c = results["seed_vs_ours"]
+    m = c["measured"]
     seed, ours = c["seed"], c["ours"]
     rows = [
         ("`/predict` p50, 1 client", "one_client", "p50_ms", "ms"),

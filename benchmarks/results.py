@@ -1,7 +1,8 @@
 """benchmarks/results.json: every benchmark's figures, with where and when they were made.
 
-Each script records its own part (``record(name=figures)``); the file keeps the others'.
-The README's performance table is made from it (benchmarks/report.py).
+Each script records its own part (``record(name=figures)``), with where and when it was
+measured in the part's "measured"; the file keeps the other parts. The README's
+performance table is made from it (benchmarks/report.py).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def load() -> dict:
 
 def record(**parts) -> None:
     results = load()
+    measured = machine()
     for name, figures in parts.items():
-        results[name] = figures
-    results["machine"] = machine()
+        results[name] = {**figures, "measured": measured} if isinstance(figures, dict) else figures
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
