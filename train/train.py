@@ -65,12 +65,6 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument(
-        "--redrawn",
-        type=int,
-        default=16000,
-        help="training digits added a second time, re-drawn as canvas strokes",
-    )
-    parser.add_argument(
         "--negatives",
         type=int,
         default=24000,
@@ -96,7 +90,7 @@ def parse_args(argv=None):
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.val_size, args.negatives, args.redrawn = 2, 200, 1200, 200
+        args.epochs, args.val_size, args.negatives = 2, 200, 1200
     return args
 
 
@@ -108,24 +102,6 @@ def split_train_val(x, y, val_size, seed):
     order = np.random.default_rng(seed).permutation(len(x))
     val, train = order[:val_size], order[val_size:]
     return (x[train], y[train]), (x[val], y[val])
-
-
-def with_redrawn(split, count: int, seed: int):
-    """A split's uint8 digits plus ``count`` of them re-drawn as the page's pen draws
-    (train/drawn.py: solid strokes of a thin to thick pen, anti-aliased), through the
-    server's preprocessing: the model learns canvas strokes as well as MNIST's scans."""
-    from serve.core.preprocess import preprocess_array
-    from train.drawn import pen_mask
-
-    x, y = split
-    rng = np.random.default_rng(seed)
-    picked = rng.choice(len(x), min(count, len(x)), replace=False)
-    redrawn = [
-        preprocess_array(pen_mask(x[i], int(rng.integers(100, 261)), float(rng.random())) / 255)
-        for i in picked
-    ]
-    redrawn = np.round(np.concatenate(redrawn)[..., 0] * 255).astype(np.uint8)
-    return np.concatenate([x, redrawn]), np.concatenate([y, y[picked]])
 
 
 def with_negatives(split, count: int, seed: int):
@@ -298,7 +274,6 @@ def main(argv=None) -> int:
     )
     if args.quick:
         train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
-    train = with_redrawn(train, args.redrawn, args.seed)
     train_digits, val_digits = len(train[0]), len(val[0])
     train = with_negatives(train, args.negatives, args.seed)
     val_digits_only = to_model_input(val[0]), val[1]
