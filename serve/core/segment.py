@@ -16,6 +16,7 @@ whether and where to cut it is decided the same way.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ NEAR = 0.35  # ...and joins a digit within this many of its heights, or is dropp
 GROUP = 4  # one digit is made of at most this many neighbouring blobs
 WIDEST = 1.2  # ...and is at most this wide for its height
 SHORTEST = 0.5  # ...and at least this tall for the tallest blob's height
+PIECE = 0.7  # a blob shorter than this, for the tallest, may be a piece of a digit
 NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
 MAX_CUTS = 6
 
@@ -207,12 +209,22 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
     # A group much wider than tall, or much shorter than the tallest blob, is not a digit
     # of this number (a dot over a 1, a fragment): the model need not be asked.
     tallest = max(blob.height for blob in blobs)
-    asked = [
-        s
-        for s in spans
-        if groups[s].height >= SHORTEST * tallest
-        and (s[1] - s[0] == 1 or groups[s].width <= WIDEST * groups[s].height)
-    ]
+
+    def may_be_one_digit(i: int, j: int) -> bool:
+        group = groups[i, j]
+        if group.height < SHORTEST * tallest:
+            return False
+        if j - i == 1:
+            return True
+        # Full-height blobs side by side, not sharing a column, are two digits: only a
+        # short piece (a flag, a bar, half of a broken loop) or blobs that overlap can
+        # belong together.
+        pieces = blobs[i:j]
+        short = any(b.height < PIECE * tallest for b in pieces)
+        overlap = any(a.shared_columns(b) > 0 for a, b in itertools.pairwise(pieces))
+        return group.width <= WIDEST * group.height and (short or overlap)
+
+    asked = [s for s in spans if may_be_one_digit(*s)]
     score = dict.fromkeys(spans, np.log(1e-6))
     sures = sure([groups[s] for s in asked])
     score.update(zip(asked, np.log(np.maximum(sures, 1e-6)), strict=True))
