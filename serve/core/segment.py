@@ -20,7 +20,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 SHARED_COLUMNS = 0.5  # blobs sharing this much of the narrower one's width are one digit
 SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
@@ -92,11 +92,8 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, int, list[Blob]]:
     coarse = np.asarray(Image.fromarray(ink).reduce(factor)) if factor > 1 else ink
     # Gaps under CLOSE of the height join up: the dashes of a thin stroke drawn fast or
     # scanned faintly make one blob. Digits written that close are cut apart later.
-    reach = 2 * round(CLOSE / 2 * LABEL_ROWS) + 1
-    grown = Image.fromarray((coarse > 0).astype(np.uint8) * 255).filter(
-        ImageFilter.MaxFilter(reach)
-    )
-    labels = label_runs(np.asarray(grown) > 0) * (coarse > 0)
+    inked = coarse > 0
+    labels = label_runs(grow(inked, round(CLOSE / 2 * LABEL_ROWS))) * inked
     mass = np.bincount(labels.ravel(), coarse.ravel(), minlength=int(labels.max()) + 1)
     blobs = []
     for label in range(1, len(mass)):
@@ -124,6 +121,21 @@ def digit_ink(ink: np.ndarray, labels: np.ndarray, factor: int, blob: Blob) -> n
     blocks = labels[rows, columns]
     mine = np.repeat(np.repeat(np.isin(blocks, blob.labels), factor, axis=0), factor, axis=1)
     return box * mine[: box.shape[0], : box.shape[1]]
+
+
+def grow(mask: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` dilated by ``reach`` cells in every direction (a square), one axis at a
+    time."""
+    out = mask
+    for axis in (0, 1):
+        grown = out.copy()
+        for k in range(1, reach + 1):
+            ahead, behind = [slice(None)] * 2, [slice(None)] * 2
+            ahead[axis], behind[axis] = slice(k, None), slice(None, -k)
+            grown[tuple(ahead)] |= out[tuple(behind)]
+            grown[tuple(behind)] |= out[tuple(ahead)]
+        out = grown
+    return out
 
 
 def label_runs(mask: np.ndarray) -> np.ndarray:
