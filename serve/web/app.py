@@ -10,7 +10,7 @@ from flask import Flask
 
 from serve.core.predictor import Predictor
 from serve.settings import ROOT, Settings
-from serve.web import api, errors, headers, observability, pages, uploads
+from serve.web import api, errors, headers, observability, pages, uploads, v2
 
 
 def create_app(settings: Settings | None = None, **flask_config) -> Flask:
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     )
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(v2.bp)
     errors.register(app)
     observability.register(app)
     headers.register(app)
