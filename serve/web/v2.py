@@ -9,6 +9,7 @@ inference on a batch of model inputs through one onnxruntime run. Tensors travel
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -62,7 +63,7 @@ def model_ready():
 
 @bp.post(f"/models/{MODEL}/infer")
 def infer():
-    body = request.get_json(force=True, silent=True)
+    body = request_body()
     batch = input_batch(body)
     wanted = requested_outputs(body)
     probs, is_digit = off_the_event_loop(current_app.extensions["predictor"].predict, batch)
@@ -83,6 +84,15 @@ def infer():
     if isinstance(body.get("id"), str):
         answer["id"] = body["id"]
     return jsonify(answer)
+
+
+def request_body():
+    """The JSON body, whatever its Content-Type (clients differ), or ProtocolError. A
+    pathologically nested body exhausts the parser's recursion: that is a bad request too."""
+    try:
+        return json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        raise ProtocolError("the body is not valid JSON") from None
 
 
 def input_batch(body) -> np.ndarray:

@@ -119,3 +119,9 @@ def test_the_readme_example_works_with_the_clients_defaults(triton):
     given.set_data_from_numpy(batch, binary_data=False)
     probs = triton.infer("mnist", [given]).as_numpy("probs")
     assert probs.shape == (5, 10)
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b"\xff\xfe\x00", b"", b"{", b"1e999"])
+def test_bodies_that_are_not_json_get_a_400_not_a_500(client, raw):
+    response = client.post("/v2/models/mnist/infer", data=raw)
+    assert response.status_code == 400 and response.get_json()["error"]
