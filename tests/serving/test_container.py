@@ -170,8 +170,8 @@ def test_kubernetes_example_matches_the_image():
     assert container["ports"][0]["containerPort"] == port
     env = {e["name"]: e["value"] for e in container["env"]}
     assert int(env["PORT"]) == port
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == "/healthz"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"].startswith("/v2/health/")
         assert container[probe]["httpGet"]["port"] == container["ports"][0]["name"]
     uid = int(re.search(r"--uid (\d+)", dockerfile).group(1))
     assert pod["securityContext"]["runAsUser"] == uid and pod["securityContext"]["runAsNonRoot"]
