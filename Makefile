@@ -7,6 +7,7 @@ PORT ?= 5000
 WORKERS ?= 2
 IMAGES ?= images
 OUT ?= predictions.csv
+ENGINE ?= local
 IMAGE ?= draw-a-digit:latest
 
 TRAIN_PY := .venv-train/bin/python
@@ -38,6 +39,12 @@ help: ## list the targets
 	.venv-serve/bin/pip install -r requirements-serve.txt -r requirements-dev.txt
 	touch $@
 
+# Ray (the optional batch engine) is added on demand: by `make predict ENGINE=ray` and for
+# the tests that compare it with the local engine. Never in the container image.
+.venv-serve/ray-done: .venv-serve/done requirements-ray.txt
+	.venv-serve/bin/pip install -r requirements-ray.txt
+	touch $@
+
 train: .venv-train/done ## fit the CNN (models/model.weights.h5, history.png, metrics.json)
 	$(TRAIN_PY) -m train $(ARGS)
 
@@ -48,15 +55,15 @@ serve: .venv-serve/done ## run the app on the shipped model (http://$HOST:$PORT)
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) \
 		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve.web.app:create_app()"
 
-predict: .venv-serve/done ## predict every image under IMAGES=dir into OUT=predictions.csv
-	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT) $(ARGS)
+predict: .venv-serve/done $(if $(filter ray,$(ENGINE)),.venv-serve/ray-done) ## predict every image under IMAGES=dir into OUT=predictions.csv (ENGINE=ray for Ray Data)
+	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT) --engine $(ENGINE) $(ARGS)
 
 test: test-train test-serve ## run every test (both virtual environments)
 
 test-train: .venv-train/done ## the training and export tests
 	$(TRAIN_PY) -m pytest tests/training $(PYTEST_ARGS)
 
-test-serve: .venv-serve/dev-done ## the serving tests (API, hostile uploads, batch, browser)
+test-serve: .venv-serve/dev-done .venv-serve/ray-done ## the serving tests (API, hostile uploads, batch, browser)
 	$(SERVE_PY) -m pytest tests/serving $(PYTEST_ARGS)
 
 lint: .venv-serve/dev-done ## ruff: lint and format check

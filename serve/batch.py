@@ -73,6 +73,15 @@ def parse_args(argv=None):
         help="'number' also reads every digit of each image, left to right, into the "
         "columns number and count",
     )
+    parser.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="'ray' makes the rows on Ray Data (pip install -r requirements-ray.txt)",
+    )
+    parser.add_argument(
+        "--address", help="with --engine ray: a running Ray cluster (default: a local Ray)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     return parser.parse_args(argv)
 
@@ -314,7 +323,14 @@ def run(args) -> tuple[int, int]:
         tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar,
     ):
         writer = RowWriter(stream, args.output, columns_for(args.read))
-        rows = predicted_rows(images, args.model, args.workers, args.batch_size, args.read)
+        if args.engine == "ray":
+            from serve.batch_ray import ray_rows
+
+            rows = ray_rows(
+                images, args.model, args.workers, args.batch_size, args.read, args.address
+            )
+        else:
+            rows = predicted_rows(images, args.model, args.workers, args.batch_size, args.read)
         for values in rows:
             writer.write(values)
             counts[values[VERDICT] or "failed"] += 1
