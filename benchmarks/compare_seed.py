@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.results import record
+from benchmarks.serve_latency import timed
 from serve.settings import ROOT
 from tests.support import free_port, mnist_sample, multipart, png_bytes, redraw
 
@@ -42,11 +43,7 @@ def canvases(count: int = 50) -> list[bytes]:
 
 def post(connection, data: bytes) -> tuple[float, int]:
     body, kind = multipart(data)
-    started = time.perf_counter()
-    connection.request("POST", "/predict", body=body, headers={"Content-Type": kind})
-    response = connection.getresponse()
-    response.read()
-    return time.perf_counter() - started, response.status
+    return timed(connection, "POST", "/predict", body, {"Content-Type": kind})
 
 
 def start(command: list[str], port: int, data: bytes, env: dict) -> tuple[subprocess.Popen, float]:

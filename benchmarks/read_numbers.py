@@ -16,10 +16,10 @@ import argparse
 import collections
 import http.client
 import statistics
-import time
 
 import numpy as np
 
+from benchmarks.serve_latency import timed
 from serve.core.number import read_number
 from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
@@ -94,13 +94,10 @@ def speed(requests: int) -> None:
                 ("read=number, four digits", "/predict?read=number", four),
             ):
                 body, kind = multipart(canvases[i % len(canvases)])
-                started = time.perf_counter()
-                connection.request("POST", path, body=body, headers={"Content-Type": kind})
-                response = connection.getresponse()
-                response.read()
-                assert response.status == 200, response.status
+                took, status = timed(connection, "POST", path, body, {"Content-Type": kind})
+                assert status == 200, status
                 if i >= 20:  # warm-up
-                    times[name].append(time.perf_counter() - started)
+                    times[name].append(took)
     p50 = {name: statistics.median(t) * 1000 for name, t in times.items()}
     for name, value in p50.items():
         print(f"{name:28s} p50 {value:6.2f} ms")

@@ -272,7 +272,7 @@ def predicted_rows(
 # --- writing -----------------------------------------------------------------------------
 
 
-def row(shown: str, probs: np.ndarray, is_digit: float, error: str = "") -> list:
+def row(shown: str, probs: np.ndarray, is_digit: float) -> list:
     answer = postprocess(probs, is_digit, _predictor.thresholds)  # as /predict answers
     return [
         shown,

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-SHARED_COLUMNS = 0.5  # blobs sharing this much of the narrower one's width are one digit
 SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
 NEAR = 0.35  # ...and joins a digit within this many of its heights, or is dropped
 GROUP = 4  # one digit is made of at most this many neighbouring blobs
@@ -64,11 +63,6 @@ class Blob:
         """The columns both span, as a share of the narrower one's width."""
         shared = min(self.right, other.right) - max(self.left, other.left)
         return max(shared, 0) / min(self.width, other.width)
-
-    def shared_rows(self, other: Blob) -> float:
-        """The rows both span, as a share of the shorter one's height."""
-        shared = min(self.bottom, other.bottom) - max(self.top, other.top)
-        return max(shared, 0) / min(self.height, other.height)
 
     def gap(self, other: Blob) -> float:
         """The distance between the two boxes (0 when they overlap)."""
@@ -179,21 +173,20 @@ def label_runs(mask: np.ndarray) -> np.ndarray:
     return labels
 
 
-def group_digits(blobs: list[Blob], sure=None) -> list[Blob]:
+def group_digits(blobs: list[Blob], sure) -> list[Blob]:
     """The digits the blobs make, left to right (see the module's docstring).
 
     Specks join the digit they are near, or are dropped. The other blobs, in order of
     their centres, are grouped into digits by recognition: ``sure(groups)`` gives, for
     each candidate group of neighbouring blobs, the probability that it is one digit,
-    and the grouping with the highest product wins. Without ``sure``, every blob is a
-    digit.
+    and the grouping with the highest product wins.
     """
     if not blobs:
         return []
     largest = max(blob.mass for blob in blobs)
     digits = sorted((b for b in blobs if b.mass >= SPECK * largest), key=centre)
     specks = [b for b in blobs if b.mass < SPECK * largest]
-    if sure is not None and len(digits) > 1:
+    if len(digits) > 1:
         digits = best_grouping(digits, sure)
     for speck in sorted(specks, key=lambda b: -b.mass):
         nearest = min(range(len(digits)), key=lambda i: digits[i].gap(speck))
@@ -240,7 +233,7 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
     score = dict.fromkeys(spans, np.log(1e-6))
     sures = sure([groups[s] for s in asked])
     score.update(zip(asked, np.log(np.maximum(sures, 1e-6)), strict=True))
-    return [joined(blobs[i:j]) for i, j in best_path(score, n + 1)]
+    return [groups[span] for span in best_path(score, n + 1)]
 
 
 def cut_columns(ink: np.ndarray, height: int) -> list[int]:
