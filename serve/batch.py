@@ -54,7 +54,11 @@ def parse_args(argv=None):
         description=__doc__.splitlines()[0],
         epilog="Output format follows the extension of -o: .csv (default) or .jsonl.",
     )
-    parser.add_argument("paths", nargs="+", type=Path, help="folders and/or image files")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        help="folders and/or image files; with --engine ray also buckets (s3://bucket/prefix)",
+    )
     parser.add_argument("-o", "--output", type=Path, default=Path("predictions.csv"))
     parser.add_argument("--model", type=Path, default=settings.model_path)
     parser.add_argument(
@@ -173,7 +177,7 @@ def read_error(path: Path, error: OSError) -> str:
     if error.errno == errno.ELOOP:
         return "symbolic link loop: the link never leads to a file"
     if isinstance(error, FileNotFoundError):
-        if os.path.islink(path):
+        if isinstance(path, Path) and os.path.islink(path):
             return "broken symbolic link: the file it points to does not exist"
         return "the file is gone: it was deleted or moved after the folders were listed"
     if isinstance(error, PermissionError):
@@ -184,11 +188,11 @@ def read_error(path: Path, error: OSError) -> str:
 # --- work done in the worker processes ---------------------------------------------------
 
 
-def load_one(path: Path) -> tuple[np.ndarray | None, bytes, str]:
-    """Read and preprocess one file: (model input, its bytes, ""), or (None, b"", the
-    error as text); never raises."""
+def load_one(path, read_file=read_regular_file) -> tuple[np.ndarray | None, bytes, str]:
+    """Read (with ``read_file``) and preprocess one file: (model input, its bytes, ""), or
+    (None, b"", the error as text); never raises."""
     try:
-        data = read_regular_file(path)
+        data = read_file(path)
     except OSError as error:
         return None, b"", read_error(path, error)
     try:
@@ -228,9 +232,9 @@ def start_worker(model: Path, read: str = "digit") -> None:
     )
 
 
-def predict_chunk(files: list[tuple[str, Path]]) -> list[list]:
+def predict_chunk(files: list[tuple[str, Path]], read_file=read_regular_file) -> list[list]:
     """Preprocess and predict a chunk of (shown path, path) in this process: its rows."""
-    loaded = [load_one(path) for _, path in files]
+    loaded = [load_one(path, read_file) for _, path in files]
     ready = [model_input for model_input, _, _ in loaded if model_input is not None]
     probs, is_digit = _predictor.predict(np.stack(ready)) if ready else ([], [])
     answers = iter(zip(probs, is_digit, strict=True))
@@ -313,8 +317,29 @@ class RowWriter:
 # --- the program -------------------------------------------------------------------------
 
 
+class CannotList(Exception):
+    """A path given cannot be listed at all (a missing bucket, no access): a usage error."""
+
+
+def is_uri(path: str) -> bool:
+    """A bucket or any other filesystem pyarrow reads (s3://, gs://, ...)."""
+    return "://" in path
+
+
+def find_all_images(paths: list[str]) -> tuple[list, int]:
+    """find_images for the local paths, plus the images in buckets (Ray engine only)."""
+    images, skipped = find_images([Path(path) for path in paths if not is_uri(path)])
+    if buckets := [path for path in paths if is_uri(path)]:
+        from serve.batch_ray import find_bucket_images
+
+        in_buckets, skipped_there = find_bucket_images(buckets)
+        images = sorted(images + in_buckets, key=lambda item: item[0])
+        skipped += skipped_there
+    return images, skipped
+
+
 def run(args) -> tuple[int, int]:
-    images, skipped = find_images(args.paths)
+    images, skipped = find_all_images(args.paths)
     counts = collections.Counter()
     started = time.perf_counter()
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -353,14 +378,25 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     # lexists: a broken link named directly is a file at fault (a row with its error),
     # not a mistyped path.
-    missing = [str(p) for p in args.paths if not os.path.lexists(p)]
+    buckets = [path for path in args.paths if is_uri(path)]
+    if buckets and args.engine != "ray":
+        print(
+            f"error: {buckets[0]} is not on this machine: read buckets with --engine ray",
+            file=sys.stderr,
+        )
+        return 2
+    missing = [p for p in args.paths if not is_uri(p) and not os.path.lexists(p)]
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     if not args.model.exists():
         print(f"error: model {args.model} not found (set MODEL_PATH or --model)", file=sys.stderr)
         return 2
-    predicted, failed = run(args)
+    try:
+        predicted, failed = run(args)
+    except CannotList as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if predicted + failed == 0:
         print(
             f"error: no image files found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})",

@@ -41,3 +41,65 @@ def test_ray_rows_equal_the_local_engines_row_for_row(mixed_tree, tmp_path, read
     rows = local.read_text().splitlines()
     assert len(rows) == 1 + 64
     assert on_ray.read_text().splitlines() == rows
+
+
+# --- a bucket: S3 served locally by moto, read by pyarrow as any S3 bucket would be -------
+
+
+@pytest.fixture(scope="module")
+def bucket(mixed_tree):
+    """s3://images/scans holding the mixed tree's regular files (a bucket has no pipes or
+    links); the variables point pyarrow at the local S3, as a user points it at theirs."""
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+        env.setenv("AWS_ACCESS_KEY_ID", "test")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="images")
+        for path in sorted(mixed_tree.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                key = "scans/" + path.relative_to(mixed_tree).as_posix()
+                s3.put_object(Bucket="images", Key=key, Body=path.read_bytes())
+        yield s3
+    server.stop()
+
+
+def test_ray_reads_a_bucket_as_the_local_engine_reads_the_folder(mixed_tree, bucket, tmp_path):
+    local, on_ray = tmp_path / "local.csv", tmp_path / "ray.csv"
+    assert main([str(mixed_tree), "-o", str(local), "--quiet"]) == 1
+    argv = ["s3://images/scans", "-o", str(on_ray), "--engine", "ray", "--workers", "2"]
+    assert main([*argv, "--quiet"]) == 1  # the broken and the empty file
+    rows = on_ray.read_text().splitlines()
+    not_in_a_bucket = ("scans/dangling.png", "scans/pipe.png")
+    expected = [
+        row for row in local.read_text().splitlines() if not row.startswith(not_in_a_bucket)
+    ]
+    assert len(rows) == 1 + 62
+    assert rows == expected
+
+
+def test_a_file_gone_from_the_bucket_gets_its_row(bucket):
+    from serve import batch
+    from serve.batch_ray import BucketFile, read_file
+
+    gone = BucketFile("s3://images/scans", "images/scans/gone.png")
+    assert batch.load_one(gone, read_file) == (
+        None,
+        b"",
+        "the file is gone: it was deleted or moved after the folders were listed",
+    )
+
+
+def test_a_missing_prefix_or_a_bucket_without_ray_is_a_usage_error(bucket, tmp_path, capsys):
+    out = str(tmp_path / "out.csv")
+    assert main(["s3://images/nothing-here", "-o", out, "--engine", "ray", "--quiet"]) == 2
+    assert "no such file or folder: s3://images/nothing-here" in capsys.readouterr().err
+    assert main(["s3://images/scans", "-o", out, "--quiet"]) == 2
+    assert "read buckets with --engine ray" in capsys.readouterr().err
