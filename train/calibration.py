@@ -111,14 +111,18 @@ def choose_thresholds(
     probs: np.ndarray,
     is_digit: np.ndarray,
     labels: np.ndarray,
+    drawn_is_digit: np.ndarray | None = None,
     digits_rejected: float = 0.0025,
     non_digits_accepted: float = 0.01,
     error_rate: float = 0.001,
 ) -> dict:
     """The verdict thresholds (serve/core/verdict.py), chosen on validation data.
 
-    ``labels`` are 0-9 for digits and 10 for non-digits.
-      not_a_digit_below: no more than ``digits_rejected`` of the digits fall under it;
+    ``labels`` are 0-9 for digits and 10 for non-digits; ``drawn_is_digit``, if given, is
+    is_digit for the validation digits drawn as on the pad (train/drawn.py).
+      not_a_digit_below: no more than ``digits_rejected`` of the digits fall under it, of
+        the drawn ones when given: people draw, and drawn digits look less like MNIST's
+        scans than the scans do;
       sure_from: the lowest is_digit x prob at which no more than ``non_digits_accepted``
         of the non-digits, and no more than ``error_rate`` of the digits called "digit",
         would be wrong ones. Never under one half: "digit" means likelier than not.
@@ -126,7 +130,8 @@ def choose_thresholds(
     labels = np.asarray(labels)
     digit = labels < 10
     joint = is_digit * probs.max(axis=1)
-    not_a_digit_below = float(np.quantile(is_digit[digit], digits_rejected))
+    digits_is_digit = is_digit[digit] if drawn_is_digit is None else drawn_is_digit
+    not_a_digit_below = float(np.quantile(digits_is_digit, digits_rejected))
     candidates = np.unique(np.r_[0.5, joint[joint >= 0.5]])
     right = probs.argmax(axis=1) == labels
 

@@ -109,9 +109,12 @@ def shape(rng: np.random.Generator) -> Image.Image:
 
 
 def pair(rng: np.random.Generator, digits: np.ndarray) -> Image.Image:
-    """Two MNIST digits side by side, with a gap or a slight overlap."""
+    """Two MNIST digits side by side as a number's digits are written: apart, touching, or
+    overlapping a little (so that two digits read as one blob do not pass for one)."""
     first, second = (digits[int(i)] for i in rng.integers(len(digits), size=2))
-    gap = int(rng.integers(-4, 6))
+    # The digits' ink lies about 4 px inside their 28 px fields, so the ink's gap is
+    # gap + 8: from 4 px of overlap to 13 px apart.
+    gap = int(rng.integers(-12, 6))
     width = 56 + gap
     out = np.zeros((28, max(width, 28)), np.uint8)
     out[:, :28] = first
@@ -237,11 +240,22 @@ KINDS = (*DRAWN, "pair", "fashion")
 TRAINED = tuple(kind for kind in KINDS if kind not in HELD_OUT)
 
 
+ONE_LEAN = 35  # degrees from upright that a 1 may lean
+ONE_STRETCH = 9  # ...its ink at least this many times as spread along as across
+
+
 def looks_like_a_one(digit: np.ndarray) -> bool:
-    """A tall, thin mark: that is how a 1 looks, whatever stroke made it."""
+    """A tall, thin mark, or one long stroke leaning not far from upright however thick
+    the pen: that is how a 1 looks, whatever stroke made it."""
     rows, columns = np.nonzero(digit > 64)
     width, height = np.ptp(columns) + 1, np.ptp(rows) + 1
-    return height > width and width <= 8
+    if height > width and width <= 8:
+        return True
+    # The ink's spread along its main axis and across it, and where that axis points.
+    spread, axes = np.linalg.eigh(np.cov(np.stack([columns, rows]).astype(float)))
+    across, along = spread
+    lean = math.degrees(math.atan2(abs(axes[0, 1]), abs(axes[1, 1])))
+    return along >= ONE_STRETCH * across and lean <= ONE_LEAN
 
 
 def to_model_digit(image: Image.Image) -> np.ndarray | None:

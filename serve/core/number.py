@@ -25,6 +25,7 @@ from serve.core.segment import (
 
 MAX_DIGITS = 12  # more blobs than this are not a number anyone writes on a pad
 TOUCHING = 0.6  # a blob at least this wide for its height may be two digits
+CUT = 0.7  # what each piece pays: a cut must make the reading clearly surer than the whole
 
 Part = tuple[np.ndarray, Blob]  # a digit candidate's ink, cut out, and where it lies
 
@@ -59,11 +60,11 @@ def read_number(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
     image = decode_image(data, settings.max_image_pixels, settings.max_photo_pixels)
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
-    labels, factor, blobs = ink_components(ink)
+    labels, blobs = ink_components(ink)
     answers = Answers(predictor)
 
     def parts(groups: list[Blob]) -> list[Part]:
-        return [(digit_ink(ink, labels, factor, group), group) for group in groups]
+        return [(digit_ink(ink, labels, group), group) for group in groups]
 
     groups = group_digits(blobs, lambda groups: answers.sure(parts(groups)))
     pieces = cut_touching(parts(groups[:MAX_DIGITS]), answers, predictor.thresholds)
@@ -120,7 +121,9 @@ def best_cuts(piece: np.ndarray, blob: Blob, answers: Answers) -> list[Part]:
     inked = [span for span in spans if slices[span][0].any()]
     sure = dict.fromkeys(spans, 0.0)
     sure.update(zip(inked, answers.sure([slices[span] for span in inked]), strict=True))
-    path = best_path({span: np.log(max(sure[span], 1e-6)) for span in spans}, len(edges))
+    # Each piece pays CUT, so a blob is cut only when that makes its reading much surer:
+    # a slice of one digit (the end of a 4's stroke, a 2's hook) often reads as a 1.
+    path = best_path({span: np.log(max(sure[span], 1e-6) * CUT) for span in spans}, len(edges))
     if len(path) == 1 or min(sure[span] for span in path) < 0.5:
         return [(piece, blob)]
     return [slices[span] for span in path]

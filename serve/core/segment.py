@@ -75,12 +75,12 @@ LABEL_ROWS = 96  # blobs are found on a grid this many rows high, at most
 CLOSE = 0.03  # gaps narrower than this share of the image's height are closed
 
 
-def ink_components(ink: np.ndarray) -> tuple[np.ndarray, int, list[Blob]]:
-    """(coarse labels, factor, blobs): the 8-connected blobs of ink > 0.
+def ink_components(ink: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
+    """(labels, blobs): the 8-connected blobs of ink > 0, and each pixel's blob (0: none).
 
-    The blobs are found on a grid coarser by ``factor`` (block means, so thin strokes stay
-    joined and only gaps narrower than a block close); their boxes are in ``ink``'s
-    pixels, rounded out to whole blocks. ``digit_ink`` cuts one digit out.
+    The blobs are found on a grid coarser by a whole factor (block means, so thin strokes
+    stay joined and only gaps narrower than a block close); each pixel takes its block's
+    label, and the boxes are rounded out to whole blocks. ``digit_ink`` cuts a digit out.
     """
     factor = -(-ink.shape[0] // LABEL_ROWS)
     coarse = np.asarray(Image.fromarray(ink).reduce(factor)) if factor > 1 else ink
@@ -103,18 +103,15 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, int, list[Blob]]:
                 (label,),
             )
         )
-    return labels, factor, blobs
+    pixels = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
+    return pixels[: ink.shape[0], : ink.shape[1]], blobs
 
 
-def digit_ink(ink: np.ndarray, labels: np.ndarray, factor: int, blob: Blob) -> np.ndarray:
+def digit_ink(ink: np.ndarray, labels: np.ndarray, blob: Blob) -> np.ndarray:
     """The ink of ``blob`` alone (other blobs' ink inside its box removed), in its box."""
-    box = ink[blob.top : blob.bottom, blob.left : blob.right]
-    # Boxes start on block edges, so the box's blocks are a slice of the coarse grid.
-    rows = slice(blob.top // factor, -(-blob.bottom // factor))
-    columns = slice(blob.left // factor, -(-blob.right // factor))
-    blocks = labels[rows, columns]
-    mine = np.repeat(np.repeat(np.isin(blocks, blob.labels), factor, axis=0), factor, axis=1)
-    return box * mine[: box.shape[0], : box.shape[1]]
+    box = np.s_[blob.top : blob.bottom, blob.left : blob.right]
+    mine = functools.reduce(np.logical_or, [labels[box] == label for label in blob.labels])
+    return ink[box] * mine
 
 
 def grow(mask: np.ndarray, reach: int) -> np.ndarray:

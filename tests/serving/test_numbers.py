@@ -5,10 +5,11 @@ from collections import deque
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from serve.core.segment import ink_components, label_runs
 from tests.support import canvas_png, mnist_sample, png_bytes, post_image, seven
-from train.drawn import draw_number
+from train.drawn import draw_number, pen_mask
 
 
 def read(client, data: bytes) -> dict:
@@ -66,7 +67,7 @@ def test_components_of_separate_rings_are_found_left_to_right_with_their_boxes()
         ink[20:100, 90 + 120 * i : 94 + 120 * i] = 1  # its right side
         ink[20:24, 30 + 120 * i : 94 + 120 * i] = 1  # top
         ink[96:100, 30 + 120 * i : 94 + 120 * i] = 1  # bottom
-    _, _, blobs = ink_components(ink)
+    _, blobs = ink_components(ink)
     lefts = sorted(blob.left for blob in blobs)
     assert len(blobs) == 3 and all(abs(left - (30 + 120 * i)) <= 2 for i, left in enumerate(lefts))
 
@@ -169,6 +170,19 @@ def test_touching_digits_are_cut_apart(client):
         right += body["number"] == f"{labels[2 * i]}{labels[2 * i + 1]}"
     print(f"touching pairs read right: {right} of {trials}")
     assert right >= trials * 0.6
+
+
+def test_one_digit_drawn_with_a_fat_pen_is_not_cut_into_ones(client):
+    # A slice of a fat stroke looks like a 1: a cut must earn its place.
+    images, labels = mnist_sample()
+    read_as_one = 0
+    for image in images[:100]:
+        ink = pen_mask(image, 200, pen=1.0)
+        alpha = np.pad(ink, 40)
+        rgba = np.zeros((*alpha.shape, 4), np.uint8)
+        rgba[..., 3] = alpha
+        read_as_one += read(client, png_bytes(Image.fromarray(rgba)))["count"] == 1
+    assert read_as_one >= 98
 
 
 @pytest.mark.slow

@@ -94,3 +94,9 @@ def test_thresholds_keep_digits_in_and_non_digits_out_of_digit():
     assert chosen["not_a_digit_below"] == pytest.approx(0.8005, abs=0.002)
     # 1 % of the non-digits (uniform on 0-0.9, times 0.991) reach 0.883.
     assert chosen["sure_from"] == pytest.approx(0.991 * 0.891, abs=0.005)
+    # Given the digits drawn as on the pad, "not a digit" starts where a quarter of a
+    # percent of those fall; "sure" still comes from the non-digits.
+    drawn = rng.uniform(0.4, 1.0, n)
+    with_drawn = choose_thresholds(probs, is_digit, labels, drawn)
+    assert with_drawn["not_a_digit_below"] == pytest.approx(0.4015, abs=0.004)
+    assert with_drawn["sure_from"] == chosen["sure_from"]

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from train.negatives import (
     DRAWN,
@@ -61,10 +62,19 @@ def test_held_out_kinds_are_never_trained_on():
     assert set(HELD_OUT) | set(TRAINED) == set(KINDS)
 
 
+def stroke(start, end, width):
+    image = Image.new("L", (28, 28))
+    ImageDraw.Draw(image).line([start, end], fill=255, width=width)
+    return np.asarray(image)
+
+
 def test_no_drawn_non_digit_looks_like_a_one():
     one = np.zeros((28, 28), np.uint8)
     one[4:24, 12:16] = 255
     assert looks_like_a_one(one) and not looks_like_a_one(one.T)
+    # A fat pen leaning right is a 1 too; lying down, it is not.
+    assert looks_like_a_one(stroke((9, 24), (19, 4), width=6))
+    assert not looks_like_a_one(stroke((4, 20), (24, 9), width=6))
     for kind in ("scribble", "doodle", "shape"):
         assert not any(looks_like_a_one(image) for image in make_negatives(kind, 200, seed=4))
 
