@@ -143,7 +143,7 @@ validation split only (digits and non-digits, never the test digits), then turne
 two outputs above. The server's verdict follows from them, with thresholds chosen on the
 same validation data (`train/calibration.py: choose_thresholds`):
 
-- `not_a_digit` when `is_digit` < **{thresholds["not_a_digit_below"]}** (a quarter of a percent of the validation digits fall under it);
+- `not_a_digit` when `is_digit` < **{thresholds["not_a_digit_below"]}** (a calibrated probability: under one half, "not a digit" is the likelier answer);
 - `digit` when `is_digit × prob` ≥ **{thresholds["sure_from"]}** (at most 1 % of validation non-digits and
   0.1 % wrong digits reach it);
 - `unsure` in between: one digit, but which one is in doubt.
@@ -167,8 +167,8 @@ teaching and form fields where a person can check the answer.
 - "Not a digit" was learnt from the kinds listed above. Marks unlike all of them (a
   held-out kind shows how far that carries) can still be read as a digit; read `verdict`,
   not just `digit`.
-- Several digits squeezed into one image are meant to get "not a digit": the model reads
-  one digit at a time.
+- Plain /predict reads one digit: several digits in one image are meant to get "not a
+  digit" (`?read=number` reads them one by one).
 - MNIST is American writers of the early 1990s, scanned. Drawn digits are close after
   preprocessing, but styles far from that (a crossed 7, an open 4, a European 1 with a long
   flag) are read less reliably than the test figure suggests.

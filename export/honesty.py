@@ -9,16 +9,30 @@ kept out of training are marked as held out.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 from serve.core.contract import to_model_input
+from serve.core.preprocess import preprocess_image
 from serve.core.verdict import VERDICTS, Thresholds, verdicts
 from train.calibration import auroc, expected_calibration_error
-from train.drawn import drawn_inputs
+from train.drawn import redraw
 from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives
 
 SEED = 2026  # training's non-digits use seeds near the training seed, never this
 NON_DIGITS_PER_KIND = 1000
+
+
+def drawn_inputs(images: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """Each digit re-drawn on a canvas, sent as a PNG and preprocessed as an upload."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for digit in images:
+        buffer = io.BytesIO()
+        redraw(digit, rng).save(buffer, format="PNG")
+        inputs.append(preprocess_image(buffer.getvalue()))
+    return np.concatenate(inputs)
 
 
 def verdict_shares(probs: np.ndarray, is_digit: np.ndarray, thresholds: Thresholds) -> dict:
@@ -31,7 +45,7 @@ def evaluate(predict, images: np.ndarray, labels: np.ndarray, thresholds: Thresh
 
     ``images``/``labels`` are MNIST test digits (uint8, white on black).
     """
-    digit_sets = {"MNIST test": to_model_input(images), "drawn": drawn_inputs(images, SEED)}
+    digit_sets = {"MNIST test": to_model_input(images), "drawn": drawn_inputs(images)}
     report = {"digits": {}, "non_digits": {}, "thresholds": vars(thresholds)}
     digit_scores = {}
     for name, inputs in digit_sets.items():

@@ -8,12 +8,8 @@ the model on drawings whose true digit is known.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from PIL import Image, ImageFilter
-
-from serve.core.preprocess import preprocess_image
 
 
 def pen_mask(digit: np.ndarray, size: int, pen: float) -> np.ndarray:
@@ -85,14 +81,3 @@ def draw_number(
     rgba = np.zeros((*canvas.shape, 4), np.uint8)
     rgba[..., 3] = canvas  # what canvas.toBlob() sends: black ink, alpha = ink
     return Image.fromarray(rgba, "RGBA")
-
-
-def drawn_inputs(images: np.ndarray, seed: int) -> np.ndarray:
-    """Each digit re-drawn on a canvas, sent as a PNG and preprocessed as an upload."""
-    rng = np.random.default_rng(seed)
-    inputs = []
-    for digit in images:
-        buffer = io.BytesIO()
-        redraw(digit, rng).save(buffer, format="PNG")
-        inputs.append(preprocess_image(buffer.getvalue()))
-    return np.concatenate(inputs)

@@ -8,7 +8,8 @@ px, centre by mass), so the model learns from exactly what it will be shown:
   shape     squares, triangles, stars, hashes, spirals, filled blobs (no circles: a
             circle is a 0)
   doodle    three or four long strokes, straight or curved, thrown together
-  pair      two MNIST digits side by side, squeezed into one box ("42" sent as a digit)
+  pair      two MNIST digits side by side, apart, touching or overlapping a little ("42"
+            sent as a digit, or two digits of a number read as one blob)
   speck     a nearly blank pad: one or a few stray dots
   letter    handwritten-looking letters that look like no digit: the single-stroke
             Hershey fonts (sans, script, roman), drawn with a wobbling pen

@@ -35,7 +35,6 @@ from train.calibration import (
     fit_temperature,
 )
 from train.data import MNISTDataError, load_mnist
-from train.drawn import drawn_inputs
 from train.negatives import HELD_OUT, TRAINED, make_negatives
 
 # Shares of the training non-digits per kind (train/negatives.py). The kinds hardest to
@@ -276,7 +275,6 @@ def main(argv=None) -> int:
     if args.quick:
         train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
     train_digits, val_digits = len(train[0]), len(val[0])
-    val_images = val[0]  # uint8, to be drawn as on the pad for the thresholds
     train = with_negatives(train, args.negatives, args.seed)
     val_digits_only = to_model_input(val[0]), val[1]
     val = with_negatives(val, max(1, args.negatives // 10), args.seed + 100)
@@ -332,9 +330,7 @@ def main(argv=None) -> int:
     model.save_weights(str(weights_path))
     val_logits = model.predict(val[0], batch_size=1024, verbose=0)
     temperature = fit_temperature(val_logits, val[1])
-    drawn_logits = model.predict(drawn_inputs(val_images, args.seed), batch_size=1024, verbose=0)
-    _, drawn_is_digit = digit_answers(drawn_logits, temperature)
-    thresholds = choose_thresholds(*digit_answers(val_logits, temperature), val[1], drawn_is_digit)
+    thresholds = choose_thresholds(*digit_answers(val_logits, temperature), val[1])
     print(f"temperature {temperature:.3f}; verdict thresholds {thresholds}", flush=True)
 
     # Evaluate: the best epoch's weights, scored once on the untouched test digits.

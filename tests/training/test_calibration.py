@@ -90,13 +90,7 @@ def test_thresholds_keep_digits_in_and_non_digits_out_of_digit():
     probs = np.full((2 * n, 10), 0.001)
     probs[np.arange(2 * n), labels % 10] = 0.991  # every digit right, confidently
     chosen = choose_thresholds(probs, is_digit, labels)
-    # A quarter of a percent of the digits (uniform on 0.8-1.0) fall under 0.8005.
-    assert chosen["not_a_digit_below"] == pytest.approx(0.8005, abs=0.002)
+    # "Not a digit" where that is the likelier answer, whatever the digits' spread.
+    assert chosen["not_a_digit_below"] == 0.5
     # 1 % of the non-digits (uniform on 0-0.9, times 0.991) reach 0.883.
     assert chosen["sure_from"] == pytest.approx(0.991 * 0.891, abs=0.005)
-    # Given the digits drawn as on the pad, "not a digit" starts where a quarter of a
-    # percent of those fall; "sure" still comes from the non-digits.
-    drawn = rng.uniform(0.4, 1.0, n)
-    with_drawn = choose_thresholds(probs, is_digit, labels, drawn)
-    assert with_drawn["not_a_digit_below"] == pytest.approx(0.4015, abs=0.004)
-    assert with_drawn["sure_from"] == chosen["sure_from"]
