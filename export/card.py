@@ -146,7 +146,7 @@ same validation data (`train/calibration.py: choose_thresholds`):
 - `not_a_digit` when `is_digit` < **{thresholds["not_a_digit_below"]}** (a calibrated probability: under one half, "not a digit" is the likelier answer);
 - `digit` when `is_digit × prob` ≥ **{thresholds["sure_from"]}** (at most 1 % of validation non-digits and
   0.1 % wrong digits reach it);
-- `unsure` in between: one digit, but which one is in doubt.
+- `unsure` in between: which digit is in doubt, or whether it is one at all.
 
 Expected calibration error (15 equal-width bins of the top probability), MNIST test digits:
 
