@@ -20,14 +20,13 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.results import record
-from benchmarks.serve_latency import timed
+from benchmarks.serve_latency import many_clients, rss_mb, timed
 from serve.settings import ROOT
 from tests.support import free_port, mnist_sample, multipart, png_bytes, redraw
 
@@ -76,42 +75,6 @@ def one_client(port: int, data: list[bytes], requests: int) -> list[float]:
         if i >= 10:  # warm-up
             times.append(seconds)
     return times
-
-
-def many_clients(port: int, data: list[bytes], clients: int, seconds: float) -> dict:
-    times, errors, lock = [], [0], threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    def client(n: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        i = n
-        while time.perf_counter() < stop:
-            try:
-                took, status = post(connection, data[i % len(data)])
-            except OSError:
-                took, status = 0.0, 0
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            with lock:
-                if status == 200:
-                    times.append(took)
-                else:
-                    errors[0] += 1
-            i += clients
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"times": times, "errors": errors[0], "seconds": time.perf_counter() - started}
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def children(pid: int) -> list[int]:

@@ -45,34 +45,38 @@ def latency(port: int, requests: int, canvases: list[bytes]) -> dict:
     return {"healthz": health, "predict": predict}
 
 
-def soak(port: int, clients: int, seconds: float, canvases: list[bytes]) -> dict:
-    counts = {"ok": 0, "errors": 0}
-    lock = threading.Lock()
-    stop = time.time() + seconds
+def many_clients(
+    port: int, canvases: list[bytes], clients: int, seconds: float, timeout: float = 30
+) -> dict:
+    """``clients`` threads posting canvases to /predict for ``seconds``, one keep-alive
+    connection each: the seconds of every answered request, the failures, the wall time."""
+    times, errors, lock = [], [0], threading.Lock()
+    stop = time.perf_counter() + seconds
 
-    def client(n):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    def client(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         i = n
-        while time.time() < stop:
+        while time.perf_counter() < stop:
             body, kind = multipart(canvases[i % len(canvases)])
             try:
-                _, status = timed(connection, "POST", "/predict", body, {"Content-Type": kind})
-                ok = status == 200
+                took, status = timed(connection, "POST", "/predict", body, {"Content-Type": kind})
             except OSError:
-                ok = False
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                took, status = 0.0, 0
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             with lock:
-                counts["ok" if ok else "errors"] += 1
+                if status == 200:
+                    times.append(took)
+                else:
+                    errors[0] += 1
             i += clients
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.time()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    counts["seconds"] = time.time() - started
-    return counts
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"times": times, "errors": errors[0], "seconds": time.perf_counter() - started}
 
 
 def rss_mb(pid: int) -> float:
@@ -104,7 +108,7 @@ def main(argv=None) -> int:
     canvases = [png_bytes(redraw(images[i], rng, "transparent")) for i in range(50)]
     with running_server(WORKERS=args.workers) as server:
         times = latency(server.port, args.requests, canvases)
-        load = soak(server.port, args.clients, args.seconds, canvases)
+        load = many_clients(server.port, canvases, args.clients, args.seconds, timeout=10)
         master_mb, workers_mb = worker_memory(server)
     h50, p50 = statistics.median(times["healthz"]), statistics.median(times["predict"])
     print(
@@ -115,8 +119,9 @@ def main(argv=None) -> int:
     print(f"POST /predict  p50 {p50 * 1000:6.2f} ms   p90 {ms(times['predict'], 90):6.2f} ms")
     print(f"ratio p50(/predict) / p50(/healthz) = {p50 / h50:.2f}  (target <= 3)")
     print(
-        f"{args.clients} concurrent clients for {load['seconds']:.1f} s: {load['ok']} ok, "
-        f"{load['errors']} errors, {load['ok'] / load['seconds']:.0f} predictions/s"
+        f"{args.clients} concurrent clients for {load['seconds']:.1f} s: "
+        f"{len(load['times'])} ok, {load['errors']} errors, "
+        f"{len(load['times']) / load['seconds']:.0f} predictions/s"
     )
     print(
         f"memory (RSS) after the soak: master {master_mb:.0f} MB, workers "

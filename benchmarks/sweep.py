@@ -15,8 +15,9 @@ import itertools
 import os
 import sys
 
-from benchmarks.compare_seed import canvases, many_clients, ms, start
+from benchmarks.compare_seed import canvases, ms, start
 from benchmarks.results import record
+from benchmarks.serve_latency import many_clients
 from serve.settings import ROOT
 from tests.support import free_port
 
