@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from serve.core.decode import decode_image
 from serve.core.errors import BadImage
-from serve.core.number import read_number
+from serve.core.number import read_decoded_number
 from serve.core.postprocess import postprocess
 from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
@@ -188,28 +189,30 @@ def read_error(path: Path, error: OSError) -> str:
 # --- work done in the worker processes ---------------------------------------------------
 
 
-def load_one(path, read_file=read_regular_file) -> tuple[np.ndarray | None, bytes, str]:
-    """Read (with ``read_file``) and preprocess one file: (model input, its bytes, ""), or
-    (None, b"", the error as text); never raises."""
+def load_one(path, read_file=read_regular_file) -> tuple[np.ndarray | None, list, str]:
+    """Read (with ``read_file``), decode once and preprocess one file: (model input, its
+    [number, count] with --read number or [], ""), or (None, [], the error as text); never
+    raises."""
     try:
         data = read_file(path)
     except OSError as error:
-        return None, b"", read_error(path, error)
+        return None, [], read_error(path, error)
     try:
-        limits = _settings.max_image_pixels, _settings.max_photo_pixels
-        return preprocess_image(data, *limits)[0], data, ""
+        image = decode_image(data, _settings.max_image_pixels, _settings.max_photo_pixels)
+        model_input = preprocess_image(image)[0]
+        return model_input, number_values(image) if _read == "number" else [], ""
     except BadImage as error:
-        return None, b"", str(error)
+        return None, [], str(error)
     except Exception as error:  # one odd file must not lose the rest of the batch
-        return None, b"", f"{type(error).__name__}: {error}"
+        return None, [], f"{type(error).__name__}: {error}"
 
 
-def number_values(data: bytes) -> list:
-    """[number, count] of ``data`` as /predict?read=number answers them. The same bytes
-    were just read as one digit, so this cannot fail on the file; if it fails anyway, the
+def number_values(image) -> list:
+    """[number, count] of a decoded image, as /predict?read=number answers them. The image
+    was just read as one digit, so this cannot fail on the file; if it fails anyway, the
     row keeps its digit and has no number."""
     try:
-        _, answer = read_number(data, _settings, _predictor)
+        _, answer = read_decoded_number(image, _predictor)
     except Exception:
         return [None, None]
     return [answer["number"], answer["count"]]
@@ -239,13 +242,12 @@ def predict_chunk(files: list[tuple[str, Path]], read_file=read_regular_file) ->
     probs, is_digit = _predictor.predict(np.stack(ready)) if ready else ([], [])
     answers = iter(zip(probs, is_digit, strict=True))
     rows = []
-    for (shown, _), (model_input, data, error) in zip(files, loaded, strict=True):
+    for (shown, _), (model_input, number, error) in zip(files, loaded, strict=True):
         if model_input is None:
             rows.append(error_row(shown, error))
             continue
         values = row(shown, *next(answers))
-        if _read == "number":
-            values[-1:-1] = number_values(data)
+        values[-1:-1] = number  # before "error"; nothing unless reading numbers
         rows.append(values)
     return rows
 

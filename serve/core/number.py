@@ -58,6 +58,11 @@ def key(blob: Blob) -> tuple:
 def read_number(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
     """Upload bytes -> (model inputs (N, 28, 28, 1), the answer)."""
     image = decode_image(data, settings.max_image_pixels, settings.max_photo_pixels)
+    return read_decoded_number(image, predictor)
+
+
+def read_decoded_number(image, predictor) -> tuple[np.ndarray, dict]:
+    """read_number for an image decode_image has already decoded."""
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
     labels, blobs = ink_components(ink)

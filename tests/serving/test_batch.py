@@ -281,7 +281,7 @@ def test_permission_denied_on_open_gets_a_row(tmp_path, digit_png, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", refuse)
-    assert batch.load_one(locked) == (None, b"", "cannot read the file: permission denied")
+    assert batch.load_one(locked) == (None, [], "cannot read the file: permission denied")
 
 
 def test_file_swapped_for_a_pipe_after_the_check_is_not_read(
@@ -301,8 +301,8 @@ def test_file_swapped_for_a_pipe_after_the_check_is_not_read(
         "stat",
         lambda path, *a, **k: real_stat(regular if Path(path) == pipe else path, *a, **k),
     )
-    model_input, data, error = batch.load_one(pipe)
-    assert model_input is None and data == b""
+    model_input, number, error = batch.load_one(pipe)
+    assert model_input is None and number == []
     assert error == "not a regular file: it is a named pipe (FIFO), so it was not read"
 
 

@@ -92,7 +92,7 @@ def test_a_file_gone_from_the_bucket_gets_its_row(bucket):
     gone = BucketFile("s3://images/scans", "images/scans/gone.png")
     assert batch.load_one(gone, read_file) == (
         None,
-        b"",
+        [],
         "the file is gone: it was deleted or moved after the folders were listed",
     )
 
