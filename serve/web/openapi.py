@@ -14,9 +14,9 @@ def openapi_document(settings, thresholds) -> dict:
     probability = {"type": "number", "minimum": 0, "maximum": 1}
     verdict_rule = (
         f"'not_a_digit' when is_digit < {thresholds.not_a_digit_below}; else 'digit' when "
-        f"is_digit x prob >= {thresholds.sure_from}; else 'unsure' (one digit, but which "
-        "one is in doubt: see top3). The thresholds were chosen on validation data; the "
-        "settings NOT_A_DIGIT_BELOW and SURE_FROM override them."
+        f"is_digit x prob >= {thresholds.sure_from}; else 'unsure' (which digit is in doubt, "
+        "or whether it is one at all: see top3 and is_digit). The thresholds ship with "
+        "the model; the settings NOT_A_DIGIT_BELOW and SURE_FROM override them."
     )
     return {
         "openapi": "3.0.3",
