@@ -121,10 +121,10 @@ def multipart(
     )
 
 
-def post_image(client, data: bytes, field="image", filename="canvas.png"):
-    """POST /predict through Flask's test client."""
+def post_image(client, data: bytes, field="image", filename="canvas.png", path="/predict"):
+    """POST /predict (with ``path``'s query, if any) through Flask's test client."""
     return client.post(
-        "/predict", data={field: (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+        path, data={field: (io.BytesIO(data), filename)}, content_type="multipart/form-data"
     )
 
 

@@ -62,11 +62,7 @@ def test_answer_has_plain_rounded_floats_and_top3(client, seven_png):
 
 def test_model_view_is_the_28x28_input_when_asked_for(client, seven_png):
     assert "model_input" not in post_image(client, seven_png).get_json()
-    body = client.post(
-        "/predict?include=model_input",
-        data={"image": (io.BytesIO(seven_png), "canvas.png")},
-        content_type="multipart/form-data",
-    ).get_json()
+    body = post_image(client, seven_png, path="/predict?include=model_input").get_json()
     header, data = body["model_input"].split(",", 1)
     assert header == "data:image/png;base64"
     view = Image.open(io.BytesIO(base64.b64decode(data)))

@@ -1,6 +1,5 @@
 """Reading numbers: /predict?read=number, the segmentation under it, and the batch flag."""
 
-import io
 from collections import deque
 
 import numpy as np
@@ -13,11 +12,7 @@ from train.drawn import draw_number, pen_mask
 
 
 def read(client, data: bytes) -> dict:
-    response = client.post(
-        "/predict?read=number",
-        data={"image": (io.BytesIO(data), "canvas.png")},
-        content_type="multipart/form-data",
-    )
+    response = post_image(client, data, path="/predict?read=number")
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -199,21 +194,13 @@ def test_numbers_of_two_to_six_digits_are_read_exactly(client):
 
 
 def test_an_unknown_reading_is_a_400(client, seven_png):
-    response = client.post(
-        "/predict?read=letters",
-        data={"image": (io.BytesIO(seven_png), "c.png")},
-        content_type="multipart/form-data",
-    )
+    response = post_image(client, seven_png, path="/predict?read=letters")
     assert response.status_code == 400 and "read" in response.get_json()["error"]
 
 
 def test_every_digit_gets_its_model_view_when_asked(client):
     images, _ = mnist_sample()
     data = png_bytes(draw_number(images[[1, 2]], np.random.default_rng(5)))
-    response = client.post(
-        "/predict?read=number&include=model_input",
-        data={"image": (io.BytesIO(data), "c.png")},
-        content_type="multipart/form-data",
-    )
+    response = post_image(client, data, path="/predict?read=number&include=model_input")
     digits = response.get_json()["digits"]
     assert all(d["model_input"].startswith("data:image/png;base64,") for d in digits)
