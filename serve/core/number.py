@@ -3,8 +3,8 @@
 The blobs of ink found by serve/core/segment.py are grouped into digits, and touching
 digits cut apart, by recognition: every candidate goes through the same MNIST layout as a
 single digit and through the model, in batches, and the grouping or cutting whose parts
-are most surely digits wins. A blob is cut only when the model is not sure it is one
-digit, and the cut only kept when every part reads as a digit.
+are most surely digits wins. A blob is cut when the model is not sure it is one digit, or
+where two digits only touch, and the cut only kept when every part reads as a digit.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from serve.core.postprocess import postprocess
 from serve.core.preprocess import checked_grey, ink_map, mnist_layout, to_grey_with_origin
 from serve.core.segment import (
     Blob,
+    Cut,
     best_path,
     cut_columns,
     digit_ink,
@@ -25,7 +26,8 @@ from serve.core.segment import (
 
 MAX_DIGITS = 12  # more blobs than this are not a number anyone writes on a pad
 TOUCHING = 0.6  # a blob at least this wide for its height may be two digits
-CUT = 0.7  # what each piece pays: a cut must make the reading clearly surer than the whole
+CUT = 0.7  # what a cut through a stroke pays: it must make the reading clearly surer
+TOUCH = 0.5  # a cut crossing less than this share of a stroke only parts what touches
 
 Part = tuple[np.ndarray, Blob]  # a digit candidate's ink, cut out, and where it lies
 
@@ -89,25 +91,26 @@ def read_decoded_number(image, predictor) -> tuple[np.ndarray, dict]:
 
 
 def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]:
-    """Each wide piece the model is not sure of, cut into the digits it reads best as; up
-    to MAX_DIGITS in all."""
+    """Each wide piece that may be two digits cut into the digits it reads best as; up to
+    MAX_DIGITS in all. A piece may be two digits when the model is not sure it is one, or
+    when it can be cut where its ink only touches: two digits written touching read as
+    one just as surely as a digit sometimes does."""
     sure = answers.sure(pieces)
     out = []
     for (piece, blob), whole in zip(pieces, sure, strict=True):
-        if blob.width >= TOUCHING * blob.height and whole < thresholds.sure_from:
-            out.extend(best_cuts(piece, blob, answers))
+        cuts = cut_columns(piece, blob.height) if blob.width >= TOUCHING * blob.height else []
+        if cuts and (whole < thresholds.sure_from or any(c.strokes < TOUCH for c in cuts)):
+            out.extend(best_cuts(piece, blob, cuts, answers))
         else:
             out.append((piece, blob))
     return out[:MAX_DIGITS]
 
 
-def best_cuts(piece: np.ndarray, blob: Blob, answers: Answers) -> list[Part]:
-    """``piece`` cut at some of its thinnest columns into the slices that are most surely
-    digits (every way at once: one batch through the model, then dynamic programming);
-    whole when no cut reads as digits."""
-    edges = [0, *cut_columns(piece, blob.height), piece.shape[1]]
-    if len(edges) == 2:
-        return [(piece, blob)]
+def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) -> list[Part]:
+    """``piece`` cut at some of ``cuts`` into the slices that are most surely digits (every
+    way at once: one batch through the model, then dynamic programming); whole when no
+    cut reads as digits."""
+    edges = [0, *(c.column for c in cuts), piece.shape[1]]
     spans = [(i, j) for i in range(len(edges)) for j in range(i + 1, len(edges))]
     slices = {
         span: (
@@ -126,9 +129,12 @@ def best_cuts(piece: np.ndarray, blob: Blob, answers: Answers) -> list[Part]:
     inked = [span for span in spans if slices[span][0].any()]
     sure = dict.fromkeys(spans, 0.0)
     sure.update(zip(inked, answers.sure([slices[span] for span in inked]), strict=True))
-    # Each piece pays CUT, so a blob is cut only when that makes its reading much surer:
-    # a slice of one digit (the end of a 4's stroke, a 2's hook) often reads as a 1.
-    path = best_path({span: np.log(max(sure[span], 1e-6) * CUT) for span in spans}, len(edges))
+    # A cut through a stroke pays CUT, so it is made only when that makes the reading much
+    # surer: a slice of one digit (the end of a 4's stroke, a 2's hook) often reads as a
+    # 1. A cut where the ink only touches is free.
+    paid = [1.0, *(1.0 if c.strokes < TOUCH else CUT for c in cuts)]
+    score = {(i, j): np.log(max(sure[i, j], 1e-6) * paid[i]) for i, j in spans}
+    path = best_path(score, len(edges))
     if len(path) == 1 or min(sure[span] for span in path) < 0.5:
         return [(piece, blob)]
     return [slices[span] for span in path]

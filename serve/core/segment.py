@@ -2,7 +2,8 @@
 
   ink_components   8-connected blobs of ink (run-length labelling, numpy + a little Python)
   group_digits     blobs -> digits: the pieces of one digit joined, stray specks dropped
-  cut_columns      where digits touch: the columns to try cutting at
+  cut_columns      where digits touch: the columns to try cutting at, and how many
+                   strokes each crosses
   best_path        the best of many ways to cut or group, by dynamic programming
 
 A digit is often more than one blob: a 5 whose flag is a separate stroke, a 7 or a 4 drawn
@@ -233,21 +234,26 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
     return [groups[span] for span in best_path(score, n + 1)]
 
 
-def cut_columns(ink: np.ndarray, height: int) -> list[int]:
+@dataclass(frozen=True)
+class Cut:
+    column: int
+    strokes: float  # how many strokes of the pen the cut crosses (0: none)
+
+
+def cut_columns(ink: np.ndarray, height: int) -> list[Cut]:
     """Where a blob of touching digits could be cut: its thinnest columns, where the cut
     crosses no more than one stroke (cutting through a loop would make two slivers that
     each look like a 1), apart from each other and from its ends by a narrow digit."""
     width = ink.shape[1]
     spacing = max(2, int(NARROWEST * height))
-    profile = ink.sum(axis=0)
-    one_stroke = 1.5 * stroke_width(ink)
+    profile = ink.sum(axis=0) / stroke_width(ink)
     chosen: list[int] = []
     for column in np.argsort(profile, kind="stable").tolist():
-        if profile[column] > one_stroke or len(chosen) == MAX_CUTS:
+        if profile[column] > 1.5 or len(chosen) == MAX_CUTS:
             break
         if spacing <= column <= width - spacing and all(abs(column - c) >= spacing for c in chosen):
             chosen.append(column)
-    return sorted(chosen)
+    return [Cut(column, float(profile[column])) for column in sorted(chosen)]
 
 
 def stroke_width(ink: np.ndarray) -> float:
