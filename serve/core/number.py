@@ -25,7 +25,8 @@ from serve.core.segment import (
 )
 
 MAX_DIGITS = 12  # more blobs than this are not a number anyone writes on a pad
-TOUCHING = 0.6  # a blob at least this wide for its height may be two digits
+TOUCHING = 0.6  # a blob at least this wide for its height may be two digits...
+SURE_TOUCHING = 0.8  # ...or, when the model reads it surely as one, at least this wide
 CUT = 0.7  # what a cut through a stroke pays: it must make the reading clearly surer
 TOUCH = 0.5  # a cut crossing less than this share of a stroke only parts what touches
 
@@ -98,8 +99,10 @@ def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]
     sure = answers.sure(pieces)
     out = []
     for (piece, blob), whole in zip(pieces, sure, strict=True):
-        cuts = cut_columns(piece, blob.height) if blob.width >= TOUCHING * blob.height else []
-        if cuts and (whole < thresholds.sure_from or any(c.strokes < TOUCH for c in cuts)):
+        unsure = whole < thresholds.sure_from
+        wide = blob.width >= (TOUCHING if unsure else SURE_TOUCHING) * blob.height
+        cuts = cut_columns(piece, blob.height) if wide else []
+        if cuts and (unsure or any(c.strokes < TOUCH for c in cuts)):
             out.extend(best_cuts(piece, blob, cuts, answers))
         else:
             out.append((piece, blob))

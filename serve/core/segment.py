@@ -259,8 +259,8 @@ def cut_columns(ink: np.ndarray, height: int) -> list[Cut]:
 def stroke_width(ink: np.ndarray) -> float:
     """The typical thickness of the pen: the median length of the runs of ink down the
     columns, weighted by ink."""
-    mask = np.pad(ink > 0, ((1, 1), (0, 0)))
-    starts = np.count_nonzero(mask[1:] & ~mask[:-1], axis=0)  # runs per column
+    mask = ink > 0
+    starts = mask[0] + np.count_nonzero(mask[1:] > mask[:-1], axis=0)  # runs per column
     crossed = starts > 0
     if not crossed.any():
         return 1.0
