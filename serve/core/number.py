@@ -102,7 +102,9 @@ def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]
         unsure = whole < thresholds.sure_from
         wide = blob.width >= (TOUCHING if unsure else SURE_TOUCHING) * blob.height
         cuts = cut_columns(piece, blob.height) if wide else []
-        if cuts and (unsure or any(c.strokes < TOUCH for c in cuts)):
+        if not unsure:  # read surely as one digit: cut only where the ink merely touches
+            cuts = [c for c in cuts if c.strokes < TOUCH]
+        if cuts:
             out.extend(best_cuts(piece, blob, cuts, answers))
         else:
             out.append((piece, blob))
