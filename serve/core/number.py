@@ -94,8 +94,8 @@ def read_decoded_number(image, predictor) -> tuple[np.ndarray, dict]:
 def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]:
     """Each wide piece that may be two digits cut into the digits it reads best as; up to
     MAX_DIGITS in all. A piece may be two digits when the model is not sure it is one, or
-    when it can be cut where its ink only touches: two digits written touching read as
-    one just as surely as a digit sometimes does."""
+    when it can be cut where its ink only touches: two digits joined at a point can read
+    as one digit at 0.99."""
     sure = answers.sure(pieces)
     out = []
     for (piece, blob), whole in zip(pieces, sure, strict=True):
