@@ -190,6 +190,30 @@ def test_costliest_accepted_uploads_are_predicted(server, name):
     assert answer["digit"] == 7
 
 
+def many_marks() -> bytes:
+    """A page of 225 separate square marks: as many blobs as a number reader meets."""
+    image = Image.new("L", (1000, 1000), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(10, 960, 64):
+        for x in range(10, 960, 64):
+            draw.rectangle((x, y, x + 30, y + 30), fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted([*costly_uploads(), "225 marks"]))
+def test_costliest_uploads_are_read_as_numbers_too(server, name):
+    data = many_marks() if name == "225 marks" else costly_uploads()[name]
+    body, content_type = multipart(data)
+    status, _, raw = request(
+        server.port, "POST", "/predict?read=number", body, {"Content-Type": content_type}
+    )
+    assert status == 200, raw[:300]
+    answer = json.loads(raw)
+    assert 1 <= answer["count"] <= 12 and len(answer["digits"]) == answer["count"]
+
+
 def test_exif_orientation_is_honoured(server):
     answer = assert_answered(*post_upload(server.port, exif_rotated_seven()), expected=200)
     assert answer["digit"] == 7
