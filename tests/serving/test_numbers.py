@@ -221,6 +221,19 @@ def test_numbers_of_two_to_six_digits_are_read_exactly(client):
     assert right / trials >= 0.9
 
 
+@pytest.mark.slow
+def test_numbers_of_eight_digits_are_read_exactly(client):
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(8)
+    right, trials = 0, 30
+    for _ in range(trials):
+        picked = rng.integers(0, len(images), 8)
+        body = read(client, png_bytes(draw_number(images[picked], rng)))
+        right += body["number"] == "".join(map(str, labels[picked]))
+    print(f"8-digit numbers read exactly: {right} of {trials}")
+    assert right / trials >= 0.8
+
+
 def test_an_unknown_reading_is_a_400(client, seven_png):
     response = post_image(client, seven_png, path="/predict?read=letters")
     assert response.status_code == 400 and "read" in response.get_json()["error"]
