@@ -246,10 +246,10 @@ def cut_columns(ink: np.ndarray, height: int) -> list[Cut]:
     each look like a 1), apart from each other and from its ends by a narrow digit."""
     width = ink.shape[1]
     spacing = max(2, int(NARROWEST * height))
-    profile = ink.sum(axis=0) / stroke_width(ink)
+    profile = ink.sum(axis=0) / stroke_width(ink)  # the strokes each column crosses
     chosen: list[int] = []
     for column in np.argsort(profile, kind="stable").tolist():
-        if profile[column] > 1.5 or len(chosen) == MAX_CUTS:
+        if profile[column] > 1.5 or len(chosen) == MAX_CUTS:  # 1.5: more than one stroke
             break
         if spacing <= column <= width - spacing and all(abs(column - c) >= spacing for c in chosen):
             chosen.append(column)
