@@ -152,10 +152,10 @@ def request(
         connection.close()
 
 
-def post_upload(port: int, data: bytes, **part) -> tuple[int, dict, bytes]:
-    """POST /predict to a real server."""
+def post_upload(port: int, data: bytes, path="/predict", **part) -> tuple[int, dict, bytes]:
+    """POST /predict (with ``path``'s query, if any) to a real server."""
     body, content_type = multipart(data, **part)
-    return request(port, "POST", "/predict", body, {"Content-Type": content_type})
+    return request(port, "POST", path, body, {"Content-Type": content_type})
 
 
 # --- a real server -----------------------------------------------------------------------

@@ -26,6 +26,13 @@ def pen_mask(digit: np.ndarray, size: int, pen: float) -> np.ndarray:
     return np.asarray(mask.filter(ImageFilter.GaussianBlur(1.0)))
 
 
+def on_canvas(ink: np.ndarray) -> Image.Image:
+    """Ink strength (0-255) as canvas.toBlob() sends it: black, with alpha = ink."""
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
+    rgba[..., 3] = ink
+    return Image.fromarray(rgba, "RGBA")
+
+
 def redraw(
     digit: np.ndarray, rng: np.random.Generator, style: str = "transparent", canvas: int = 280
 ) -> Image.Image:
@@ -34,10 +41,8 @@ def redraw(
     top, left = (int(rng.integers(0, canvas - size + 1)) for _ in range(2))
     alpha = np.zeros((canvas, canvas), np.uint8)
     alpha[top : top + size, left : left + size] = ink
-    if style == "transparent":  # what canvas.toBlob() sends: black, alpha = ink
-        rgba = np.zeros((canvas, canvas, 4), np.uint8)
-        rgba[..., 3] = alpha
-        return Image.fromarray(rgba, "RGBA")
+    if style == "transparent":
+        return on_canvas(alpha)
     if style == "white":  # dark ink on white paper
         return Image.fromarray(255 - alpha, "L").convert("RGB")
     if style == "dark":  # light chalk on a dark board, MNIST's own polarity
@@ -78,6 +83,4 @@ def draw_number(
         region = canvas[top : top + ink.shape[0], left : left + ink.shape[1]]
         np.maximum(region, ink[:, : region.shape[1]], out=region)
         x = left + ink.shape[1]
-    rgba = np.zeros((*canvas.shape, 4), np.uint8)
-    rgba[..., 3] = canvas  # what canvas.toBlob() sends: black ink, alpha = ink
-    return Image.fromarray(rgba, "RGBA")
+    return on_canvas(canvas)

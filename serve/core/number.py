@@ -103,12 +103,16 @@ def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]
         wide = blob.width >= (TOUCHING if unsure else SURE_TOUCHING) * blob.height
         cuts = cut_columns(piece, blob.height) if wide else []
         if not unsure:  # read surely as one digit: cut only where the ink merely touches
-            cuts = [c for c in cuts if c.strokes < TOUCH]
+            cuts = [c for c in cuts if only_touches(c)]
         if cuts:
             out.extend(best_cuts(piece, blob, cuts, answers))
         else:
             out.append((piece, blob))
     return out[:MAX_DIGITS]
+
+
+def only_touches(cut: Cut) -> bool:
+    return cut.strokes < TOUCH
 
 
 def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) -> list[Part]:
@@ -137,7 +141,7 @@ def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) 
     # A cut through a stroke pays CUT, so it is made only when that makes the reading much
     # surer: a slice of one digit (the end of a 4's stroke, a 2's hook) often reads as a
     # 1. A cut where the ink only touches is free.
-    paid = [1.0, *(1.0 if c.strokes < TOUCH else CUT for c in cuts)]
+    paid = [1.0, *(1.0 if only_touches(c) else CUT for c in cuts)]
     score = {(i, j): np.log(max(sure[i, j], 1e-6) * paid[i]) for i, j in spans}
     path = best_path(score, len(edges))
     if len(path) == 1 or min(sure[span] for span in path) < 0.5:

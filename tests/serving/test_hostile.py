@@ -197,18 +197,13 @@ def many_marks() -> bytes:
     for y in range(10, 960, 64):
         for x in range(10, 960, 64):
             draw.rectangle((x, y, x + 30, y + 30), fill=0)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(image)
 
 
 @pytest.mark.parametrize("name", sorted([*costly_uploads(), "225 marks"]))
 def test_costliest_uploads_are_read_as_numbers_too(server, name):
     data = many_marks() if name == "225 marks" else costly_uploads()[name]
-    body, content_type = multipart(data)
-    status, _, raw = request(
-        server.port, "POST", "/predict?read=number", body, {"Content-Type": content_type}
-    )
+    status, _, raw = post_upload(server.port, data, path="/predict?read=number")
     assert status == 200, raw[:300]
     answer = json.loads(raw)
     assert 1 <= answer["count"] <= 12 and len(answer["digits"]) == answer["count"]

@@ -4,11 +4,10 @@ from collections import deque
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from serve.core.segment import ink_components, label_runs
 from tests.support import canvas_png, mnist_sample, png_bytes, post_image, seven
-from train.drawn import draw_number, ink_only, pen_mask
+from train.drawn import draw_number, ink_only, on_canvas, pen_mask
 
 
 def read(client, data: bytes) -> dict:
@@ -177,9 +176,7 @@ def written_touching(first: np.ndarray, second: np.ndarray, pen: float) -> bytes
         top = 20 + (height - ink.shape[0]) // 2
         region = alpha[top : top + ink.shape[0], left : left + ink.shape[1]]
         np.maximum(region, ink, out=region)
-    rgba = np.zeros((*alpha.shape, 4), np.uint8)
-    rgba[..., 3] = alpha
-    return png_bytes(Image.fromarray(rgba))
+    return png_bytes(on_canvas(alpha))
 
 
 def test_digits_that_barely_touch_are_cut_apart_however_sure_the_whole(client):
@@ -200,38 +197,36 @@ def test_one_digit_drawn_with_a_fat_pen_is_not_cut_into_ones(client):
     images, labels = mnist_sample()
     read_as_one = 0
     for image in images[:100]:
-        ink = pen_mask(image, 200, pen=1.0)
-        alpha = np.pad(ink, 40)
-        rgba = np.zeros((*alpha.shape, 4), np.uint8)
-        rgba[..., 3] = alpha
-        read_as_one += read(client, png_bytes(Image.fromarray(rgba)))["count"] == 1
+        ink = np.pad(pen_mask(image, 200, pen=1.0), 40)
+        read_as_one += read(client, png_bytes(on_canvas(ink)))["count"] == 1
     assert read_as_one >= 98
+
+
+def share_read_exactly(client, trials: int, seed: int, length) -> float:
+    """The share of ``trials`` numbers of MNIST test digits (``length(rng)`` digits each),
+    drawn on a canvas, that are read exactly."""
+    images, labels = mnist_sample()
+    rng = np.random.default_rng(seed)
+    right = 0
+    for _ in range(trials):
+        picked = rng.integers(0, len(images), length(rng))
+        body = read(client, png_bytes(draw_number(images[picked], rng)))
+        right += body["number"] == "".join(map(str, labels[picked]))
+    print(f"numbers read exactly: {right} of {trials}")
+    return right / trials
 
 
 @pytest.mark.slow
 def test_numbers_of_two_to_six_digits_are_read_exactly(client):
-    images, labels = mnist_sample()
-    rng = np.random.default_rng(4)
-    right, trials = 0, 120
-    for _ in range(trials):
-        picked = rng.integers(0, len(images), int(rng.integers(2, 7)))
-        body = read(client, png_bytes(draw_number(images[picked], rng)))
-        right += body["number"] == "".join(map(str, labels[picked]))
-    print(f"numbers read exactly: {right} of {trials}")
-    assert right / trials >= 0.9
+    def two_to_six(rng):
+        return int(rng.integers(2, 7))
+
+    assert share_read_exactly(client, 120, seed=4, length=two_to_six) >= 0.9
 
 
 @pytest.mark.slow
 def test_numbers_of_eight_digits_are_read_exactly(client):
-    images, labels = mnist_sample()
-    rng = np.random.default_rng(8)
-    right, trials = 0, 30
-    for _ in range(trials):
-        picked = rng.integers(0, len(images), 8)
-        body = read(client, png_bytes(draw_number(images[picked], rng)))
-        right += body["number"] == "".join(map(str, labels[picked]))
-    print(f"8-digit numbers read exactly: {right} of {trials}")
-    assert right / trials >= 0.8
+    assert share_read_exactly(client, 30, seed=8, length=lambda rng: 8) >= 0.8
 
 
 def test_an_unknown_reading_is_a_400(client, seven_png):
