@@ -22,6 +22,7 @@ from serve.core.segment import (
     digit_ink,
     group_digits,
     ink_components,
+    on_grid,
 )
 
 MAX_DIGITS = 12  # more blobs than this are not a number anyone writes on a pad
@@ -68,6 +69,7 @@ def read_decoded_number(image, predictor) -> tuple[np.ndarray, dict]:
     """read_number for an image decode_image has already decoded."""
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
+    ink, factor = on_grid(ink)
     labels, blobs = ink_components(ink)
     answers = Answers(predictor)
 
@@ -81,7 +83,8 @@ def read_decoded_number(image, predictor) -> tuple[np.ndarray, dict]:
     inputs = []
     for (piece, blob), (model_input, p, d) in zip(pieces, answers.of(pieces), strict=True):
         answer = postprocess(p, d, predictor.thresholds)
-        digits.append({**answer, "box": ink_box(piece, blob, origin, scale)})
+        box = in_upload(ink_box(piece, blob), grey.shape, origin, factor, scale)
+        digits.append({**answer, "box": box})
         inputs.append(model_input)
     readable = all(d["verdict"] != "not_a_digit" for d in digits)
     return np.stack(inputs), {
@@ -149,12 +152,25 @@ def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) 
     return [slices[span] for span in path]
 
 
-def ink_box(piece: np.ndarray, blob: Blob, origin: tuple[int, int], scale: float) -> list[int]:
-    """[left, top, right, bottom] of the piece's ink, in the uploaded image's pixels."""
+def ink_box(piece: np.ndarray, blob: Blob) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the piece's ink, in cells of the grid."""
     rows = np.flatnonzero(piece.any(axis=1))
     cols = np.flatnonzero(piece.any(axis=0))
-    left = origin[0] + blob.left + cols[0]
-    top = origin[1] + blob.top + rows[0]
-    right = origin[0] + blob.left + cols[-1] + 1
-    bottom = origin[1] + blob.top + rows[-1] + 1
-    return [round(v * scale) for v in (left, top, right, bottom)]
+    return (
+        blob.left + int(cols[0]),
+        blob.top + int(rows[0]),
+        blob.left + int(cols[-1]) + 1,
+        blob.top + int(rows[-1]) + 1,
+    )
+
+
+def in_upload(box, grey_shape, origin, factor: int, scale: float) -> list[int]:
+    """A box of grid cells as [left, top, right, bottom] in the upload's pixels. A cell is
+    ``factor`` of the grey image's pixels a side (the last ones may be cut short), the grey
+    image lies at ``origin`` in the decoded image, and a decoded pixel is ``scale`` of the
+    upload's."""
+    left, top, right, bottom = (v * factor for v in box)
+    right, bottom = min(right, grey_shape[1]), min(bottom, grey_shape[0])
+    return [
+        round((o + v) * scale) for o, v in zip(origin * 2, (left, top, right, bottom), strict=True)
+    ]

@@ -1,5 +1,6 @@
 """Split the ink of one image into digits, left to right.
 
+  on_grid          the ink on a grid of at most LABEL_ROWS rows, where the rest works
   ink_components   8-connected blobs of ink (run-length labelling, numpy + a little Python)
   group_digits     blobs -> digits: the pieces of one digit joined, stray specks dropped
   cut_columns      where digits touch: the columns to try cutting at, and how many
@@ -72,40 +73,43 @@ class Blob:
         return float(np.hypot(dx, dy))
 
 
-LABEL_ROWS = 96  # blobs are found on a grid this many rows high, at most
+LABEL_ROWS = 96  # a number is read on a grid this many rows high, at most
 CLOSE = 0.03  # gaps narrower than this share of the image's height are closed
+
+
+def on_grid(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """(ink, factor): ``ink`` reduced by a whole factor to at most LABEL_ROWS rows. Block
+    means keep a thin stroke unbroken; a digit's 28x28 input needs far fewer rows than a
+    pad has, and every later step works on fewer pixels."""
+    factor = -(-ink.shape[0] // LABEL_ROWS)
+    if factor == 1:
+        return ink, 1
+    return np.asarray(Image.fromarray(ink).reduce(factor)), factor
 
 
 def ink_components(ink: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
     """(labels, blobs): the 8-connected blobs of ink > 0, and each pixel's blob (0: none).
-
-    The blobs are found on a grid coarser by a whole factor (block means, so thin strokes
-    stay joined and only gaps narrower than a block close); each pixel takes its block's
-    label, and the boxes are rounded out to whole blocks. ``digit_ink`` cuts a digit out.
-    """
-    factor = -(-ink.shape[0] // LABEL_ROWS)
-    coarse = np.asarray(Image.fromarray(ink).reduce(factor)) if factor > 1 else ink
+    ``digit_ink`` cuts a digit out."""
     # Gaps under CLOSE of the height join up: the dashes of a thin stroke drawn fast or
     # scanned faintly make one blob. Digits written that close are cut apart later.
-    inked = coarse > 0
+    inked = ink > 0
     labels = label_runs(grow(inked, round(CLOSE / 2 * LABEL_ROWS))) * inked
-    mass = np.bincount(labels.ravel(), coarse.ravel(), minlength=int(labels.max()) + 1)
+    mass = np.bincount(labels.ravel(), ink.ravel(), minlength=int(labels.max()) + 1)
     blobs = []
     for label in range(1, len(mass)):
         rows = np.flatnonzero((labels == label).any(axis=1))
         cols = np.flatnonzero((labels == label).any(axis=0))
         blobs.append(
             Blob(
-                int(rows[0]) * factor,
-                int(cols[0]) * factor,
-                min(int(rows[-1] + 1) * factor, ink.shape[0]),
-                min(int(cols[-1] + 1) * factor, ink.shape[1]),
-                float(mass[label]) * factor**2,
+                int(rows[0]),
+                int(cols[0]),
+                int(rows[-1]) + 1,
+                int(cols[-1]) + 1,
+                float(mass[label]),
                 (label,),
             )
         )
-    pixels = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
-    return pixels[: ink.shape[0], : ink.shape[1]], blobs
+    return labels, blobs
 
 
 def digit_ink(ink: np.ndarray, labels: np.ndarray, blob: Blob) -> np.ndarray:
