@@ -32,6 +32,7 @@ SHORTEST = 0.5  # ...and at least this tall for the tallest blob's height
 PIECE = 0.7  # a blob shorter than this, for the tallest, may be a piece of a digit
 NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
 MAX_CUTS = 6
+NO_DIGIT = float(np.log(1e-6))  # the score of a candidate that is no digit
 
 
 @dataclass
@@ -232,7 +233,12 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
         return group.width <= WIDEST * group.height and (short or overlap)
 
     asked = [s for s in spans if may_be_one_digit(*s)]
-    score = dict.fromkeys(spans, np.log(1e-6))
+    # A group that cannot be one digit counts as a non-digit for each digit that would fit
+    # across it: otherwise, when one blob of a row is no digit (too small, or unreadable),
+    # swallowing the whole row into one group would cost no more than leaving it out.
+    score = {
+        (i, j): NO_DIGIT * max(1, round(groups[i, j].width / groups[i, j].height)) for i, j in spans
+    }
     sures = sure([groups[s] for s in asked])
     score.update(zip(asked, np.log(np.maximum(sures, 1e-6)), strict=True))
     return [groups[span] for span in best_path(score, n + 1)]

@@ -192,6 +192,29 @@ def test_digits_that_barely_touch_are_cut_apart_however_sure_the_whole(client):
     assert right >= trials * 0.92  # 181 of 200 when only an unsure whole was cut
 
 
+def test_a_mark_that_is_no_digit_does_not_swallow_the_digits_beside_it(client):
+    # A short dash after three digits is no digit of the number. Every grouping must then
+    # leave something unread, and joining the whole row into one group must not be the
+    # cheapest way to do it: the digits are still read one by one.
+    images, labels = mnist_sample()
+    read_apart = 0
+    trials = 30
+    for i in range(trials):
+        inks = [ink_only(pen_mask(image, 200, pen=0.5)) for image in images[3 * i : 3 * i + 3]]
+        height = max(ink.shape[0] for ink in inks)
+        alpha = np.zeros((height + 40, sum(ink.shape[1] + 40 for ink in inks) + 100), np.uint8)
+        left = 20
+        for ink in inks:  # on one baseline, 40 px apart
+            alpha[20 + height - ink.shape[0] : 20 + height, left : left + ink.shape[1]] = ink
+            left += ink.shape[1] + 40
+        middle = 20 + height // 2
+        alpha[middle - 6 : middle + 6, left : left + 60] = 255  # the dash
+        digits = [d["digit"] for d in read(client, png_bytes(on_canvas(alpha)))["digits"]]
+        read_apart += digits[:3] == list(labels[3 * i : 3 * i + 3])
+    print(f"digits read one by one beside a dash: {read_apart} of {trials}")
+    assert read_apart >= trials * 0.9
+
+
 def test_one_digit_drawn_with_a_fat_pen_is_not_cut_into_ones(client):
     # A slice of a fat stroke looks like a 1: a cut must earn its place.
     images, labels = mnist_sample()
