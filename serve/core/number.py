@@ -5,6 +5,8 @@ digits cut apart, by recognition: every candidate goes through the same MNIST la
 single digit and through the model, in batches, and the grouping or cutting whose parts
 are most surely digits wins. A blob is cut when the model is not sure it is one digit, or
 where two digits only touch, and the cut only kept when every part reads as a digit.
+Cuts go straight down; a blob wider than tall that no straight cut parts is tried along
+leaning paths too (digits written so close that they overlap).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from serve.core.segment import (
     Cut,
     best_path,
     cut_columns,
+    cut_paths,
     digit_ink,
     group_digits,
     ink_components,
@@ -30,6 +33,7 @@ TOUCHING = 0.6  # a blob at least this wide for its height may be two digits...
 SURE_TOUCHING = 0.8  # ...or, when the model reads it surely as one, at least this wide
 CUT = 0.7  # what a cut through a stroke pays: it must make the reading clearly surer
 TOUCH = 0.5  # a cut crossing less than this share of a stroke only parts what touches
+OVERLAPPING = 1.0  # a piece wider than this for its height may be cut along leaning paths
 
 Part = tuple[np.ndarray, Blob]  # a digit candidate's ink, cut out, and where it lies
 
@@ -56,7 +60,7 @@ class Answers:
 
 
 def key(blob: Blob) -> tuple:
-    return blob.top, blob.left, blob.bottom, blob.right, blob.labels
+    return blob.top, blob.left, blob.bottom, blob.right, blob.labels, blob.part
 
 
 def read_number(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
@@ -107,10 +111,13 @@ def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]
         cuts = cut_columns(piece, blob.height) if wide else []
         if not unsure:  # read surely as one digit: cut only where the ink merely touches
             cuts = [c for c in cuts if only_touches(c)]
-        if cuts:
-            out.extend(best_cuts(piece, blob, cuts, answers))
-        else:
-            out.append((piece, blob))
+        parts = best_cuts(piece, blob, cuts, answers) if cuts else [(piece, blob)]
+        if unsure and len(parts) == 1 and blob.width > OVERLAPPING * blob.height:
+            # Unsure, wider than tall, and no straight cut parts it: digits written so
+            # close that they overlap (a 7's bar over the next digit, two 0s side by side).
+            paths = cut_paths(piece, blob.height)
+            parts = best_cuts(piece, blob, paths, answers) if paths else parts
+        out.extend(parts)
     return out[:MAX_DIGITS]
 
 
@@ -122,22 +129,11 @@ def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) 
     """``piece`` cut at some of ``cuts`` into the slices that are most surely digits (every
     way at once: one batch through the model, then dynamic programming); whole when no
     cut reads as digits."""
-    edges = [0, *(c.column for c in cuts), piece.shape[1]]
-    spans = [(i, j) for i in range(len(edges)) for j in range(i + 1, len(edges))]
-    slices = {
-        span: (
-            piece[:, edges[span[0]] : edges[span[1]]],
-            Blob(
-                blob.top,
-                blob.left + edges[span[0]],
-                blob.bottom,
-                blob.left + edges[span[1]],
-                0.0,
-                blob.labels,
-            ),
-        )
-        for span in spans
-    }
+    rows, width = piece.shape
+    bounds = [np.zeros(rows, int), *(np.array(c.columns) for c in cuts), np.full(rows, width)]
+    spans = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))]
+    slices = {span: cut_out(piece, blob, bounds, span) for span in spans}
+    slices[0, len(bounds) - 1] = (piece, blob)  # the whole, as the model already read it
     inked = [span for span in spans if slices[span][0].any()]
     sure = dict.fromkeys(spans, 0.0)
     sure.update(zip(inked, answers.sure([slices[span] for span in inked]), strict=True))
@@ -146,10 +142,21 @@ def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) 
     # 1. A cut where the ink only touches is free.
     paid = [1.0, *(1.0 if only_touches(c) else CUT for c in cuts)]
     score = {(i, j): np.log(max(sure[i, j], 1e-6) * paid[i]) for i, j in spans}
-    path = best_path(score, len(edges))
+    path = best_path(score, len(bounds))
     if len(path) == 1 or min(sure[span] for span in path) < 0.5:
         return [(piece, blob)]
     return [slices[span] for span in path]
+
+
+def cut_out(piece: np.ndarray, blob: Blob, bounds: list[np.ndarray], span) -> Part:
+    """The slice of ``piece`` between the cuts ``bounds[i]`` and ``bounds[j]``, in the
+    columns it spans."""
+    i, j = span
+    left, right = int(bounds[i].min()), int(bounds[j].max())
+    columns = np.arange(left, right)
+    between = (columns >= bounds[i][:, None]) & (columns < bounds[j][:, None])
+    box = Blob(blob.top, blob.left + left, blob.bottom, blob.left + right, 0.0, blob.labels, span)
+    return piece[:, left:right] * between, box
 
 
 def ink_box(piece: np.ndarray, blob: Blob) -> tuple[int, int, int, int]:

@@ -5,6 +5,7 @@
   group_digits     blobs -> digits: the pieces of one digit joined, stray specks dropped
   cut_columns      where digits touch: the columns to try cutting at, and how many
                    strokes each crosses
+  cut_paths        where digits overlap: leaning cuts that cross the least ink
   best_path        the best of many ways to cut or group, by dynamic programming
 
 A digit is often more than one blob: a 5 whose flag is a separate stroke, a 7 or a 4 drawn
@@ -32,6 +33,7 @@ SHORTEST = 0.5  # ...and at least this tall for the tallest blob's height
 PIECE = 0.7  # a blob shorter than this, for the tallest, may be a piece of a digit
 NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
 MAX_CUTS = 6
+LEAN = 0.01  # what a cut pays, in strokes crossed, for each column it leans
 NO_DIGIT = float(np.log(1e-6))  # the score of a candidate that is no digit
 
 
@@ -43,6 +45,7 @@ class Blob:
     right: int  # exclusive
     mass: float  # the sum of its ink
     labels: tuple[int, ...]  # the components it is made of
+    part: tuple = ()  # a slice of a cut blob: which cuts bound it (slices may share a box)
 
     @property
     def width(self) -> int:
@@ -246,24 +249,67 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
 
 @dataclass(frozen=True)
 class Cut:
-    column: int
+    """A cut down a blob, from its top row to its bottom row."""
+
+    columns: tuple[int, ...]  # in each row, the first column on the cut's right
     strokes: float  # how many strokes of the pen the cut crosses (0: none)
 
 
 def cut_columns(ink: np.ndarray, height: int) -> list[Cut]:
-    """Where a blob of touching digits could be cut: its thinnest columns, where the cut
-    crosses no more than one stroke (cutting through a loop would make two slivers that
-    each look like a 1), apart from each other and from its ends by a narrow digit."""
-    width = ink.shape[1]
-    spacing = max(2, int(NARROWEST * height))
+    """Where a blob of touching digits could be cut straight down: its thinnest columns,
+    where the cut crosses no more than one stroke (cutting through a loop would make two
+    slivers that each look like a 1), apart from each other and from its ends by a narrow
+    digit."""
     profile = ink.sum(axis=0) / stroke_width(ink)  # the strokes each column crosses
+    chosen = thinnest(profile, max(2, int(NARROWEST * height)))
+    return [Cut((column,) * ink.shape[0], float(profile[column])) for column in chosen]
+
+
+def cut_paths(ink: np.ndarray, height: int) -> list[Cut]:
+    """Where a blob of digits written so close that they overlap could be cut: paths
+    down it, leaning by up to a column a row, that cross the least ink (dynamic
+    programming, row by row). Like cut_columns's, they cross no more than one stroke and
+    stay a narrow digit apart from each other and from the blob's ends; each column of
+    lean costs a little, so a straight cut is preferred."""
+    spacing = max(2, int(NARROWEST * height))
+    cost = ink / stroke_width(ink)  # the strokes crossed in each pixel
+    cost[:, :spacing] = cost[:, ink.shape[1] - spacing + 1 :] = np.inf  # no slivers
+    rows, width = cost.shape
+    crossed = cost[0].copy()  # the fewest strokes crossed from the top to each column
+    came = np.zeros((rows, width), np.int8)  # where each pixel's best path came from
+    for row in range(1, rows):
+        best = crossed.copy()
+        for step, ahead, behind in ((-1, np.s_[1:], np.s_[:-1]), (1, np.s_[:-1], np.s_[1:])):
+            leaning = crossed[behind] + LEAN
+            better = leaning < best[ahead]
+            best[ahead][better] = leaning[better]
+            came[row, ahead][better] = step
+        crossed = best + cost[row]
+    paths = np.empty((rows, width), int)  # column by column of the bottom row, every path
+    paths[-1] = np.arange(width)
+    for row in range(rows - 1, 0, -1):
+        paths[row - 1] = paths[row] + came[row, paths[row]]
     chosen: list[int] = []
-    for column in np.argsort(profile, kind="stable").tolist():
-        if profile[column] > 1.5 or len(chosen) == MAX_CUTS:  # 1.5: more than one stroke
+    for end in np.argsort(crossed, kind="stable").tolist():
+        if crossed[end] > 1.5 or len(chosen) == MAX_CUTS:  # 1.5: more than one stroke
+            break
+        if all(np.abs(paths[:, end] - paths[:, c]).min() >= spacing for c in chosen):
+            chosen.append(end)
+    chosen.sort(key=lambda end: paths[:, end].mean())
+    return [Cut(tuple(paths[:, end].tolist()), float(crossed[end])) for end in chosen]
+
+
+def thinnest(strokes: np.ndarray, spacing: int) -> list[int]:
+    """Up to MAX_CUTS columns where ``strokes`` is lowest and no more than one stroke
+    (1.5), ``spacing`` apart from each other and from both ends, left to right."""
+    width = len(strokes)
+    chosen: list[int] = []
+    for column in np.argsort(strokes, kind="stable").tolist():
+        if strokes[column] > 1.5 or len(chosen) == MAX_CUTS:
             break
         if spacing <= column <= width - spacing and all(abs(column - c) >= spacing for c in chosen):
             chosen.append(column)
-    return [Cut(column, float(profile[column])) for column in sorted(chosen)]
+    return sorted(chosen)
 
 
 def stroke_width(ink: np.ndarray) -> float:
