@@ -58,23 +58,28 @@ def ink_only(mask: np.ndarray) -> np.ndarray:
 
 
 def draw_number(
-    digits: np.ndarray, rng: np.random.Generator, height: int = 280, margin: int = 20
+    digits: np.ndarray,
+    rng: np.random.Generator,
+    height: int = 280,
+    margin: int = 20,
+    gaps: tuple[float, float] = (-0.05, 0.45),
 ) -> Image.Image:
     """MNIST digits written side by side on one canvas, as a number is written on the pad:
     one pen for the whole number, each digit a little larger or smaller than the last,
-    its baseline wandering, the gaps uneven (sometimes the boxes overlap)."""
+    its baseline wandering, the gaps uneven: between ``gaps`` of the digits' height
+    (below 0, the boxes overlap)."""
     size = int(rng.integers(110, 190))  # the writer's digit height
     pen = float(rng.random())
     inks = [
         ink_only(pen_mask(d, int(size * rng.uniform(0.85, 1.1) * 28 / 20), pen)) for d in digits
     ]
-    gaps = [int(size * rng.uniform(-0.05, 0.45)) for _ in inks[1:]]
-    width = sum(ink.shape[1] for ink in inks) + sum(gaps) + 2 * margin
+    spaces = [int(size * rng.uniform(*gaps)) for _ in inks[1:]]
+    width = sum(ink.shape[1] for ink in inks) + sum(spaces) + 2 * margin
     tallest = max(ink.shape[0] for ink in inks)
     canvas = np.zeros((max(height, tallest + 2 * margin), max(width, 2 * margin + 1)), np.uint8)
     x = margin
-    for ink, gap in zip(inks, [0, *gaps], strict=True):
-        x += gap
+    for ink, space in zip(inks, [0, *spaces], strict=True):
+        x += space
         wander = int(size * rng.uniform(-0.08, 0.08))
         top = min(
             max((canvas.shape[0] - ink.shape[0]) // 2 + wander, 0), canvas.shape[0] - ink.shape[0]
