@@ -31,6 +31,7 @@ GROUP = 4  # one digit is made of at most this many neighbouring blobs
 WIDEST = 1.2  # ...and is at most this wide for its height
 SHORTEST = 0.5  # ...and at least this tall for the tallest blob's height
 PIECE = 0.7  # a blob shorter than this, for the tallest, may be a piece of a digit
+APART = 0.9  # the odds each digit of a grouping pays: fewer digits win a near tie
 NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
 MAX_CUTS = 6
 LEAN = 0.01  # what a cut pays, in strokes crossed, for each column it leans
@@ -244,6 +245,9 @@ def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
     }
     sures = sure([groups[s] for s in asked])
     score.update(zip(asked, np.log(np.maximum(sures, 1e-6)), strict=True))
+    # Each digit pays odds of APART: pieces that read about as surely joined as apart are
+    # one digit (a 1 with a stray second stroke beside it, a 4 drawn in two strokes).
+    score = {span: value + np.log(APART) for span, value in score.items()}
     return [groups[span] for span in best_path(score, n + 1)]
 
 
