@@ -5,8 +5,8 @@ digits cut apart, by recognition: every candidate goes through the same MNIST la
 single digit and through the model, in batches, and the grouping or cutting whose parts
 are most surely digits wins. A blob is cut when the model is not sure it is one digit, or
 where two digits only touch, and the cut only kept when every part reads as a digit.
-Cuts go straight down; a blob wider than tall that no straight cut parts is tried along
-leaning paths too (digits written so close that they overlap).
+Cuts go straight down; an unsure blob wider than tall that no straight cut parts is tried
+along leaning paths too (digits written so close that they overlap).
 """
 
 from __future__ import annotations

@@ -278,21 +278,7 @@ def cut_paths(ink: np.ndarray, height: int) -> list[Cut]:
     spacing = max(2, int(NARROWEST * height))
     cost = ink / stroke_width(ink)  # the strokes crossed in each pixel
     cost[:, :spacing] = cost[:, ink.shape[1] - spacing + 1 :] = np.inf  # no slivers
-    rows, width = cost.shape
-    crossed = cost[0].copy()  # the fewest strokes crossed from the top to each column
-    came = np.zeros((rows, width), np.int8)  # where each pixel's best path came from
-    for row in range(1, rows):
-        best = crossed.copy()
-        for step, ahead, behind in ((-1, np.s_[1:], np.s_[:-1]), (1, np.s_[:-1], np.s_[1:])):
-            leaning = crossed[behind] + LEAN
-            better = leaning < best[ahead]
-            best[ahead][better] = leaning[better]
-            came[row, ahead][better] = step
-        crossed = best + cost[row]
-    paths = np.empty((rows, width), int)  # column by column of the bottom row, every path
-    paths[-1] = np.arange(width)
-    for row in range(rows - 1, 0, -1):
-        paths[row - 1] = paths[row] + came[row, paths[row]]
+    crossed, paths = cheapest_paths(cost)
     chosen: list[int] = []
     for end in np.argsort(crossed, kind="stable").tolist():
         if crossed[end] > 1.5 or len(chosen) == MAX_CUTS:  # 1.5: more than one stroke
@@ -301,6 +287,28 @@ def cut_paths(ink: np.ndarray, height: int) -> list[Cut]:
             chosen.append(end)
     chosen.sort(key=lambda end: paths[:, end].mean())
     return [Cut(tuple(paths[:, end].tolist()), float(crossed[end])) for end in chosen]
+
+
+def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(crossed, paths): for each column of the bottom row, the path down to it from the
+    top row that adds up the least ``cost`` (moving at most a column a row, each column
+    of lean paying LEAN), and what it adds up to; ``paths[:, c]`` is the path to column c."""
+    rows, width = cost.shape
+    crossed = cost[0].copy()  # the cheapest path from the top to each column of this row
+    came = np.zeros((rows, width), np.int8)  # where each pixel's cheapest path came from
+    for row in range(1, rows):
+        best = crossed.copy()
+        for step, ahead, behind in ((-1, np.s_[1:], np.s_[:-1]), (1, np.s_[:-1], np.s_[1:])):
+            leaning = crossed[behind] + LEAN
+            better = leaning < best[ahead]
+            best[ahead][better] = leaning[better]
+            came[row, ahead][better] = step
+        crossed = best + cost[row]
+    paths = np.empty((rows, width), int)
+    paths[-1] = np.arange(width)
+    for row in range(rows - 1, 0, -1):
+        paths[row - 1] = paths[row] + came[row, paths[row]]
+    return crossed, paths
 
 
 def thinnest(strokes: np.ndarray, spacing: int) -> list[int]:

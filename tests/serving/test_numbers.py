@@ -8,7 +8,7 @@ import pytest
 from serve.core.number import read_number
 from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
-from serve.core.segment import ink_components, label_runs
+from serve.core.segment import cut_paths, ink_components, label_runs, stroke_width
 from serve.settings import Settings
 from tests.support import canvas_png, mnist_sample, png_bytes, post_image, redraw, seven
 from train.drawn import draw_number, ink_only, on_canvas, pen_mask
@@ -68,6 +68,21 @@ def test_components_of_separate_rings_are_found_left_to_right_with_their_boxes()
     _, blobs = ink_components(ink)
     lefts = sorted(blob.left for blob in blobs)
     assert len(blobs) == 3 and all(abs(left - (30 + 120 * i)) <= 2 for i, left in enumerate(lefts))
+
+
+def test_a_leaning_cut_follows_the_gap_between_slanted_strokes():
+    # Two slanted bars joined by a thin bridge: every straight column crosses a bar, a
+    # path leaning with the gap crosses only the bridge.
+    ink = np.zeros((60, 100), np.float32)
+    for row in range(60):
+        ink[row, 10 + row // 2 : 30 + row // 2] = 1  # the left bar
+        ink[row, 40 + row // 2 : 60 + row // 2] = 1  # the right bar
+    ink[30, 40:60] = 1  # the bridge, one row thick
+    between = ink[:, 40:60].sum(axis=0) / stroke_width(ink)  # straight down, between them
+    assert between.min() > 0.9  # each crosses a whole stroke
+    middle = [cut for cut in cut_paths(ink, height=60) if 35 < np.mean(cut.columns) < 65]
+    assert len(middle) == 1 and middle[0].strokes < 0.5  # less than half a stroke: touching
+    assert all(30 + row // 2 <= col <= 40 + row // 2 for row, col in enumerate(middle[0].columns))
 
 
 # --- the API -----------------------------------------------------------------------------
