@@ -3,8 +3,10 @@
 Hypothesis feeds ``preprocess_image`` arbitrary arrays, arbitrary bytes, damaged images of
 every format and Pillow images of every mode. The contract: a finite float32 array of shape
 (1, 28, 28, 1) in [0, 1], or a BadImage (NotAnImage, ImageTooLarge, BlankImage...);
-never another exception. Schemathesis generates requests for every operation in
-/openapi.json: no 5xx, and every response's status, content type and body as documented.
+never another exception. Read as a number (any image, and rows of marks that touch and
+cross), an image gives 1 to 12 digits whose boxes lie inside it, or a BadImage.
+Schemathesis generates requests for every operation in /openapi.json: no 5xx, and every
+response's status, content type and body as documented.
 
 Bounded by hypothesis profiles, chosen by HYPOTHESIS_PROFILE: "ci" (the default: the same
 examples every run, under a minute) and "long" (thousands of new examples each; `make fuzz`;
@@ -25,6 +27,8 @@ from PIL import Image, ImageDraw
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from serve.core.errors import BadImage
+from serve.core.number import read_decoded_number
+from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
 from serve.settings import Settings
 from serve.web.app import create_app
@@ -48,6 +52,7 @@ settings.register_profile(
     suppress_health_check=SLOW_IS_FINE,
 )
 FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+NUMBER_READER = Predictor(SHIPPED_MODEL)
 
 # Pillow warns about the damaged TIFFs and huge sizes it is fed here, then copes or raises.
 pytestmark = [
@@ -257,6 +262,41 @@ def test_damaged_image_files_give_a_model_input_or_a_documented_error(data):
 @given(pillow_images())
 def test_pillow_images_of_any_mode_give_a_model_input_or_a_documented_error(image):
     check_contract(image)
+
+
+@st.composite
+def scribbled_rows(draw):
+    """Marks side by side on a wide canvas, as a number is written: each a few lines of
+    any pen in its own stretch of the width, apart, touching or crossing its neighbours,
+    so that grouping and both kinds of cut are reached."""
+    marks = draw(st.integers(1, 8))
+    height = draw(st.integers(4, 120))
+    width = draw(st.integers(max(8, marks * 4), 400))
+    image = Image.new("L", (width, height), 255)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    stretch = width / marks
+    for mark in range(marks):
+        for _ in range(int(rng.integers(1, 4))):
+            xs = (mark + rng.uniform(-0.2, 1.2, 2)) * stretch
+            ys = rng.uniform(0, height, 2)
+            ends = [xs[0], ys[0], xs[1], ys[1]]
+            ImageDraw.Draw(image).line(ends, fill=0, width=int(rng.integers(1, 12)))
+    return image
+
+
+@FUZZ
+@given(st.one_of(pillow_images(), scribbled_rows()))
+def test_any_image_read_as_a_number_gives_digits_inside_it_or_a_documented_error(image):
+    try:
+        inputs, answer = read_decoded_number(image, NUMBER_READER)
+    except BadImage:
+        event("refused")
+        return
+    event(f"{answer['count']} digits" if answer["count"] < 3 else "3 or more digits")
+    assert 1 <= answer["count"] <= 12 and inputs.shape == (answer["count"], 28, 28, 1)
+    for digit in answer["digits"]:
+        left, top, right, bottom = digit["box"]
+        assert 0 <= left < right <= image.width and 0 <= top < bottom <= image.height
 
 
 # --- what the fuzzing found --------------------------------------------------------------
