@@ -8,7 +8,8 @@ Pipeline, pure functions on arrays:
   decode_image  bytes -> Pillow image, bounded work (serve/core/decode.py)
   to_grey       any mode -> float32 2-D in [0, 1], transparency resolved
   ink_map       polarity detected, background removed -> ink in [0, 1]
-  mnist_layout  crop to the ink, fit 20 px, centre of mass at the centre -> 28x28
+  mnist_layout  crop to the ink, thin strokes far thicker than MNIST's, fit 20 px, centre
+                of mass at the centre -> 28x28
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ FIELD = SIDE  # MNIST image side
 BOX = 20  # the ink's longer side is scaled to this
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full range)
 NOISE_FLOOR = 0.2  # ink below this fraction of the strongest ink is paper noise
+THICKEST = 0.13  # strokes thicker than this share of the digit's size are thinned to it
+THIN_SIDE = 64  # ...on a copy about this many pixels a side
+SMALLEST_THINNED = 40  # ...if the digit is at least this many pixels
 
 
 BLANK = "the image is blank: draw a digit first"
@@ -171,8 +175,40 @@ def centre_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
     return out
 
 
+def stroke_thickness(ink: np.ndarray) -> float:
+    """The typical width of the strokes, in pixels: twice the inked area over the length
+    of its outline (a stroke of length L and width w covers L*w and is outlined by 2L)."""
+    inked = ink > 0.5
+    outline = np.count_nonzero(inked[1:] != inked[:-1]) + np.count_nonzero(
+        inked[:, 1:] != inked[:, :-1]
+    )
+    return 2 * np.count_nonzero(inked) / max(outline, 1)
+
+
+def thin_thick_strokes(ink: np.ndarray) -> np.ndarray:
+    """A digit drawn with strokes thicker than THICKEST of its size (a fat pen on a small
+    digit fills its loops) eroded back to that, cropped to its ink; others as they are.
+
+    The erosion works on a copy reduced to about THIN_SIDE pixels, so that its filter
+    stays small whatever the image's size. Digits under SMALLEST_THINNED pixels (MNIST's
+    own are 20) are left alone: a pixel of erosion would take too much."""
+    side = max(ink.shape)
+    excess = stroke_thickness(ink) / side - THICKEST  # as a share of the digit's size
+    factor = max(1, side // THIN_SIDE)
+    reach = int(round(excess * side / factor / 2))  # an erosion thins both sides of a stroke
+    if reach < 1 or side < SMALLEST_THINNED:
+        return ink
+    thinned = Image.fromarray(ink).reduce(factor) if factor > 1 else Image.fromarray(ink)
+    # A 3x3 minimum, ``reach`` times, is the (2 reach + 1)-square one, at a cost that grows
+    # with ``reach`` rather than its square; past half the copy's side nothing is left.
+    for _ in range(min(reach, THIN_SIDE // 2)):
+        thinned = thinned.filter(ImageFilter.MinFilter(3))
+    thinned = np.asarray(thinned)
+    return crop_to_ink(thinned) if thinned.max() > 0 else ink
+
+
 def mnist_layout(ink: np.ndarray) -> np.ndarray:
-    return centre_by_mass(fit_box(crop_to_ink(ink)))
+    return centre_by_mass(fit_box(thin_thick_strokes(crop_to_ink(ink))))
 
 
 # --- the public entry points -------------------------------------------------------------

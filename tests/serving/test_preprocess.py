@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from serve.core.decode import decode_image
 from serve.core.errors import BlankImage, ImageTooLarge, NotAnImage
-from serve.core.preprocess import preprocess_image
+from serve.core.preprocess import preprocess_image, stroke_thickness, thin_thick_strokes
 from tests.support import canvas_png, centre_of_mass, encode, mnist_sample, one, seven, zero
 
 
@@ -226,3 +226,29 @@ def test_damaged_png_data_is_refused():
     data[len(data) // 2 : len(data) // 2 + 40] = b"\xff" * 40  # corrupt the compressed pixels
     with pytest.raises(NotAnImage):
         preprocess_image(bytes(data))
+
+
+def ring(pen: int) -> np.ndarray:
+    """A 0 drawn 200 px tall with a pen ``pen`` px wide, as ink in [0, 1]."""
+    image = Image.new("L", (160, 200), 0)
+    ImageDraw.Draw(image).ellipse([(5, 5), (155, 195)], outline=255, width=pen)
+    return np.asarray(image, np.float32) / 255
+
+
+def test_a_fat_pen_is_thinned_back_and_the_loop_stays_open():
+    # A 60 px pen on a 200 px 0 nearly fills it; MNIST's strokes are about a tenth of
+    # the digit's size.
+    fat = ring(60)
+    thinned = thin_thick_strokes(fat)
+    assert stroke_thickness(fat) / 200 > 0.2
+    assert 0.09 < stroke_thickness(thinned) / max(thinned.shape) < 0.17
+    assert thinned[thinned.shape[0] // 2, thinned.shape[1] // 2] == 0  # the hole
+
+
+def test_ordinary_strokes_and_mnist_sized_digits_are_not_thinned():
+    ordinary = ring(20)
+    assert thin_thick_strokes(ordinary) is ordinary
+    images, _ = mnist_sample()
+    for image in images[:100]:  # 20 px digits, some with strokes a fifth as wide
+        digit = image.astype(np.float32) / 255
+        assert thin_thick_strokes(digit) is digit
