@@ -77,6 +77,16 @@ def accuracy(count: int) -> None:
         f"a tenth of their height ({len(crowded)}): {np.mean(crowded):.2%} read exactly"
     )
 
+    plain, as_number, one_digit, n = single_digits(settings, predictor)
+    print(
+        f"single drawn digits ({n}): plain /predict {plain / n:.2%}, ?read=number "
+        f"{as_number / n:.2%} (read as one digit: {one_digit / n:.2%})"
+    )
+
+
+def single_digits(settings, predictor) -> tuple[int, int, int, int]:
+    """The 2,000 test digits of tests/data, each drawn alone: (read right by plain
+    /predict, read right with ?read=number, read as one digit, how many)."""
     images, labels = mnist_sample()
     rng = np.random.default_rng(77)
     # Accuracy as plain /predict's is counted: the digit read, whatever the verdict (a
@@ -89,11 +99,7 @@ def accuracy(count: int) -> None:
         _, answer = read_number(data, settings, predictor)
         as_number += [d["digit"] for d in answer["digits"]] == [label]
         one_digit += answer["count"] == 1
-    n = len(labels)
-    print(
-        f"single drawn digits ({n}): plain /predict {plain / n:.2%}, ?read=number "
-        f"{as_number / n:.2%} (read as one digit: {one_digit / n:.2%})"
-    )
+    return plain, as_number, one_digit, len(labels)
 
 
 WIDE_PAD = (560, 280)  # the page's pad on a screen 1000 px wide, at its smallest

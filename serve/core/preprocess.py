@@ -193,10 +193,12 @@ def thin_thick_strokes(ink: np.ndarray) -> np.ndarray:
     stays small whatever the image's size. Digits under SMALLEST_THINNED pixels (MNIST's
     own are 20) are left alone: a pixel of erosion would take too much."""
     side = max(ink.shape)
+    if side < SMALLEST_THINNED:
+        return ink
     excess = stroke_thickness(ink) / side - THICKEST  # as a share of the digit's size
     factor = max(1, side // THIN_SIDE)
     reach = int(round(excess * side / factor / 2))  # an erosion thins both sides of a stroke
-    if reach < 1 or side < SMALLEST_THINNED:
+    if reach < 1:
         return ink
     thinned = Image.fromarray(ink).reduce(factor) if factor > 1 else Image.fromarray(ink)
     # A 3x3 minimum, ``reach`` times, is the (2 reach + 1)-square one, at a cost that grows

@@ -279,14 +279,13 @@ def cut_paths(ink: np.ndarray, height: int) -> list[Cut]:
     cost = ink / stroke_width(ink)  # the strokes crossed in each pixel
     cost[:, :spacing] = cost[:, ink.shape[1] - spacing + 1 :] = np.inf  # no slivers
     crossed, paths = cheapest_paths(cost)
-    chosen: list[int] = []
-    for end in np.argsort(crossed, kind="stable").tolist():
-        if crossed[end] > 1.5 or len(chosen) == MAX_CUTS:  # 1.5: more than one stroke
-            break
-        if all(np.abs(paths[:, end] - paths[:, c]).min() >= spacing for c in chosen):
-            chosen.append(end)
-    chosen.sort(key=lambda end: paths[:, end].mean())
-    return [Cut(tuple(paths[:, end].tolist()), float(crossed[end])) for end in chosen]
+
+    def apart(end: int, other: int) -> bool:  # in every row, not only where they end
+        return np.abs(paths[:, end] - paths[:, other]).min() >= spacing
+
+    # Paths that stay apart never cross, so left to right by their ends is left to right.
+    ends = thinnest(crossed, spacing, apart)
+    return [Cut(tuple(paths[:, end].tolist()), float(crossed[end])) for end in ends]
 
 
 def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -311,15 +310,17 @@ def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return crossed, paths
 
 
-def thinnest(strokes: np.ndarray, spacing: int) -> list[int]:
+def thinnest(strokes: np.ndarray, spacing: int, apart=None) -> list[int]:
     """Up to MAX_CUTS columns where ``strokes`` is lowest and no more than one stroke
-    (1.5), ``spacing`` apart from each other and from both ends, left to right."""
+    (1.5), ``spacing`` from both ends and ``apart(column, other)`` from each other (by
+    default ``spacing`` apart), left to right."""
+    apart = apart or (lambda column, other: abs(column - other) >= spacing)
     width = len(strokes)
     chosen: list[int] = []
     for column in np.argsort(strokes, kind="stable").tolist():
         if strokes[column] > 1.5 or len(chosen) == MAX_CUTS:
             break
-        if spacing <= column <= width - spacing and all(abs(column - c) >= spacing for c in chosen):
+        if spacing <= column <= width - spacing and all(apart(column, c) for c in chosen):
             chosen.append(column)
     return sorted(chosen)
 
