@@ -74,12 +74,12 @@ format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
 	.venv-serve/bin/ruff check --fix .
 	.venv-serve/bin/ruff format .
 
-.venv-train/seed-done: .venv-train/done benchmarks/requirements-seed.txt
-	.venv-train/bin/pip install -q -r benchmarks/requirements-seed.txt
+.venv-train/baseline-done: .venv-train/done benchmarks/requirements-baseline.txt
+	.venv-train/bin/pip install -q -r benchmarks/requirements-baseline.txt
 	touch $@
 
-bench: .venv-serve/dev-done .venv-train/seed-done ## all benchmarks; results.json and the README table
-	$(SERVE_PY) -m benchmarks.compare_seed
+bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results.json and the README table
+	$(SERVE_PY) -m benchmarks.compare_baseline
 	$(SERVE_PY) -m benchmarks.report
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness

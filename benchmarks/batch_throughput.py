@@ -27,7 +27,7 @@ from PIL import Image
 
 from benchmarks.results import record
 from serve.settings import ROOT
-from tests.support import mnist_sample, png_bytes, redraw
+from support.drawings import mnist_sample, png_bytes, redraw
 
 
 def build_folder(folder: Path, count: int, canvas: bool) -> None:

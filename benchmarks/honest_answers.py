@@ -7,7 +7,7 @@ accuracy, expected calibration error (15 bins) and the share of each verdict on 
 test digits as they are and re-drawn as canvases; and for each kind of non-digit
 (train/negatives.py), held out of training or not, the AUROC of is_digit (digits against
 that kind) and the share of each verdict. The digits are the 2,000 MNIST test digits kept
-in tests/data (the serving environment has no full MNIST); the card uses all 10,000.
+in support/data (the serving environment has no full MNIST); the card uses all 10,000.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from export.honesty import evaluate, table
 from serve.core.predictor import Predictor
 from serve.settings import Settings
-from tests.support import mnist_sample
+from support.drawings import mnist_sample
 
 
 def main(argv=None) -> int:

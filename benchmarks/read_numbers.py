@@ -5,7 +5,7 @@
 Accuracy, in process (serve/core, the shipped model): numbers of 2 to 4 MNIST test digits
 written side by side on a canvas (train/drawn.py: one pen per number, uneven sizes, gaps
 and baselines), read exactly or not; half as many written crowded (every two digits'
-boxes meeting or overlapping); and the 2,000 test digits of tests/data, each drawn
+boxes meeting or overlapping); and the 2,000 test digits of support/data, each drawn
 alone, read with ?read=number and with plain /predict.
 Speed, on a real gunicorn server: p50 of ?read=number on 4-digit canvases against plain
 /predict on one-digit canvases, interleaved on one keep-alive connection. One digit is
@@ -25,11 +25,11 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.serve_latency import timed
-from serve.core.number import read_number
-from serve.core.predictor import Predictor
-from serve.core.preprocess import preprocess_image
+from serve.core.read import Reader
 from serve.settings import Settings
-from tests.support import mnist_sample, multipart, png_bytes, redraw, running_server
+from support.drawings import mnist_sample, png_bytes, redraw
+from support.readings import single_digits
+from support.server import multipart, running_server
 from train.drawn import draw_number
 
 CROWDED = (-0.1, 0.0)  # gaps between digits, of their height: every pair's boxes meet
@@ -46,12 +46,11 @@ def numbers(count: int, seed: int, lengths=(2, 3, 4), gaps=(-0.05, 0.45)):
 
 
 def accuracy(count: int) -> None:
-    settings = Settings.from_environment()
-    predictor = Predictor(settings.model_path)
+    reader = Reader.from_settings(Settings.from_environment())
     outcomes = collections.Counter()
     by_length = collections.defaultdict(list)
     for data, truth in numbers(count, seed=2026):
-        _, answer = read_number(data, settings, predictor)
+        answer = reader.read(data, "number").answer
         digits = "".join(str(d["digit"]) for d in answer["digits"])
         exact = answer["number"] == truth
         by_length[len(truth)].append(exact)
@@ -69,7 +68,7 @@ def accuracy(count: int) -> None:
     for length, exact in sorted(by_length.items()):
         print(f"  {length} digits: {np.mean(exact):.2%} exact of {len(exact)}")
     crowded = [
-        read_number(data, settings, predictor)[1]["number"] == truth
+        reader.read(data, "number").answer["number"] == truth
         for data, truth in numbers(count // 2, seed=2027, gaps=CROWDED)
     ]
     print(
@@ -77,29 +76,11 @@ def accuracy(count: int) -> None:
         f"a tenth of their height ({len(crowded)}): {np.mean(crowded):.2%} read exactly"
     )
 
-    plain, as_number, one_digit, n = single_digits(settings, predictor)
+    plain, as_number, one_digit, n = single_digits(reader)
     print(
         f"single drawn digits ({n}): plain /predict {plain / n:.2%}, ?read=number "
         f"{as_number / n:.2%} (read as one digit: {one_digit / n:.2%})"
     )
-
-
-def single_digits(settings, predictor) -> tuple[int, int, int, int]:
-    """The 2,000 test digits of tests/data, each drawn alone: (read right by plain
-    /predict, read right with ?read=number, read as one digit, how many)."""
-    images, labels = mnist_sample()
-    rng = np.random.default_rng(77)
-    # Accuracy as plain /predict's is counted: the digit read, whatever the verdict (a
-    # number is null when its one digit is called not a digit).
-    plain = as_number = one_digit = 0
-    for image, label in zip(images, labels, strict=True):
-        data = png_bytes(redraw(image, rng))
-        probs, _ = predictor.predict(preprocess_image(data))
-        plain += int(probs[0].argmax()) == label
-        _, answer = read_number(data, settings, predictor)
-        as_number += [d["digit"] for d in answer["digits"]] == [label]
-        one_digit += answer["count"] == 1
-    return plain, as_number, one_digit, len(labels)
 
 
 WIDE_PAD = (560, 280)  # the page's pad on a screen 1000 px wide, at its smallest

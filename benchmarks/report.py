@@ -19,9 +19,9 @@ END = "<!-- made by benchmarks/report.py from benchmarks/results.json: end -->"
 
 
 def table(results: dict) -> str:
-    c = results["seed_vs_ours"]
+    c = results["baseline_vs_ours"]
     m = c["measured"]
-    seed, ours = c["seed"], c["ours"]
+    base, ours = c["baseline"], c["ours"]
     rows = [
         ("`/predict` p50, 1 client", "one_client", "p50_ms", "ms"),
         ("`/predict` p95, 1 client", "one_client", "p95_ms", "ms"),
@@ -37,19 +37,20 @@ def table(results: dict) -> str:
         "|---|---|---|---|",
     ]
     for label, group, key, unit in rows:
-        a, b = seed[group][key], ours[group][key]
+        a, b = base[group][key], ours[group][key]
         ratio = a / b if key != "requests_per_s" else b / a
         lines.append(f"| {label} | {a:g} {unit} | {b:g} {unit} | {ratio:.1f}× |")
     lines += [
-        f"| cold start (process start → first `/predict` answered) | {seed['cold_start_s']:.2f} s "
-        f"| {ours['cold_start_s']:.2f} s | {seed['cold_start_s'] / ours['cold_start_s']:.1f}× |",
-        f"| import time of the app's modules | {c['import_s']['seed']:.2f} s | "
-        f"{c['import_s']['ours']:.2f} s | {c['import_s']['seed'] / c['import_s']['ours']:.1f}× |",
-        f"| memory per serving process (RSS) | {seed['worker_rss_mb']:g} MB | "
-        f"{ours['worker_rss_mb']:g} MB | {seed['worker_rss_mb'] / ours['worker_rss_mb']:.1f}× |",
-        f"| environment (installed packages) | {c['environment_mb']['seed']:g} MB | "
+        f"| cold start (process start → first `/predict` answered) | {base['cold_start_s']:.2f} s "
+        f"| {ours['cold_start_s']:.2f} s | {base['cold_start_s'] / ours['cold_start_s']:.1f}× |",
+        f"| import time of the app's modules | {c['import_s']['baseline']:.2f} s | "
+        f"{c['import_s']['ours']:.2f} s | "
+        f"{c['import_s']['baseline'] / c['import_s']['ours']:.1f}× |",
+        f"| memory per serving process (RSS) | {base['worker_rss_mb']:g} MB | "
+        f"{ours['worker_rss_mb']:g} MB | {base['worker_rss_mb'] / ours['worker_rss_mb']:.1f}× |",
+        f"| environment (installed packages) | {c['environment_mb']['baseline']:g} MB | "
         f"{c['environment_mb']['ours']:g} MB | "
-        f"{c['environment_mb']['seed'] / c['environment_mb']['ours']:.1f}× |",
+        f"{c['environment_mb']['baseline'] / c['environment_mb']['ours']:.1f}× |",
     ]
     return "\n".join(lines)
 

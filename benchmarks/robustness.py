@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.hostile import costly_uploads
-from tests.support import canvas_png, multipart, post_upload, request, running_server, seven
+from support.drawings import canvas_png, seven
+from support.hostile import costly_uploads
+from support.server import multipart, post_upload, request, running_server
 
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.support import mnist_sample, multipart, png_bytes, redraw, running_server
+from support.drawings import mnist_sample, png_bytes, redraw
+from support.server import multipart, running_server
 
 
 def timed(connection, method, path, body=None, headers=None) -> tuple[float, int]:

@@ -20,8 +20,9 @@ import time
 import numpy as np
 
 from benchmarks.serve_latency import rss_mb
-from tests.hostile import bombs, costly_uploads
-from tests.support import mnist_sample, multipart, png_bytes, redraw, running_server
+from support.drawings import mnist_sample, png_bytes, redraw
+from support.hostile import bombs, costly_uploads
+from support.server import multipart, running_server
 
 HOSTILE_SHARE = 0.2  # one request in five is hostile
 

@@ -15,11 +15,11 @@ import itertools
 import os
 import sys
 
-from benchmarks.compare_seed import canvases, ms, start
+from benchmarks.compare_baseline import canvases, ms, start
 from benchmarks.results import record
 from benchmarks.serve_latency import many_clients
 from serve.settings import ROOT
-from tests.support import free_port
+from support.server import free_port
 
 WORKERS = (1, 2, 4)
 CPU_THREADS = (1, 2, 4)

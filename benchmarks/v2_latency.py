@@ -19,7 +19,8 @@ import tritonclient.http as httpclient
 
 from benchmarks.results import record
 from serve.core.contract import to_model_input
-from tests.support import mnist_sample, running_server
+from support.drawings import mnist_sample
+from support.server import running_server
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from serve.core.decode import decode_image
 from serve.core.postprocess import postprocess
 from serve.core.preprocess import checked_grey, ink_map, mnist_layout, to_grey_with_origin
 from serve.core.segment import (
@@ -63,14 +62,8 @@ def key(blob: Blob) -> tuple:
     return blob.top, blob.left, blob.bottom, blob.right, blob.labels, blob.part
 
 
-def read_number(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
-    """Upload bytes -> (model inputs (N, 28, 28, 1), the answer)."""
-    image = decode_image(data, settings.max_image_pixels, settings.max_photo_pixels)
-    return read_decoded_number(image, predictor)
-
-
-def read_decoded_number(image, predictor) -> tuple[np.ndarray, dict]:
-    """read_number for an image decode_image has already decoded."""
+def read_number(image, predictor) -> tuple[np.ndarray, dict]:
+    """A decoded image -> (model inputs (N, 28, 28, 1), the answer: number, count, digits)."""
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
     ink, factor = on_grid(ink)

@@ -8,26 +8,17 @@ import io
 import time
 
 import numpy as np
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from PIL import Image
 from werkzeug.exceptions import BadRequest
 
 from serve.core.contract import IS_DIGIT_NAME, OUTPUT_NAME
-from serve.core.number import read_number
-from serve.core.postprocess import postprocess
-from serve.core.preprocess import preprocess_image
+from serve.core.read import READS
 from serve.web.offload import off_the_event_loop
 from serve.web.openapi import openapi_document
 from serve.web.uploads import uploaded_bytes
 
 bp = Blueprint("api", __name__)
-
-
-def read_digit(data: bytes, settings, predictor) -> tuple[np.ndarray, dict]:
-    """Upload bytes -> (model input, the answer)."""
-    model_input = preprocess_image(data, settings.max_image_pixels, settings.max_photo_pixels)
-    probs, is_digit = predictor.predict(model_input)
-    return model_input, postprocess(probs[0], is_digit[0], predictor.thresholds)
 
 
 def model_view_png(model_input: np.ndarray) -> str:
@@ -38,37 +29,21 @@ def model_view_png(model_input: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-READERS = {"digit": read_digit, "number": read_number}
-
-
 @bp.post("/predict")
 def predict():
     started = time.perf_counter()
-    read = request.args.get("read", "digit")
-    if read not in READERS:
-        raise BadRequest(f"read must be 'digit' (the default) or 'number', not {read[:40]!r}")
-    data = uploaded_bytes()
-    model_input, answer = off_the_event_loop(
-        READERS[read],
-        data,
-        current_app.extensions["settings"],
-        current_app.extensions["predictor"],
-    )
+    what = request.args.get("read", "digit")
+    if what not in READS:
+        raise BadRequest(f"read must be 'digit' (the default) or 'number', not {what[:40]!r}")
+    reading = off_the_event_loop(current_app.extensions["reader"].read, uploaded_bytes(), what)
     # The model's-eye view costs as much as the model itself, so only callers that show
     # it (the page) ask for it: /predict?include=model_input.
     if "model_input" in request.args.get("include", "").split(","):
-        if read == "number":
-            for digit, view in zip(answer["digits"], model_input, strict=True):
-                digit["model_input"] = model_view_png(view)
-        else:
-            answer["model_input"] = model_view_png(model_input)
-    answer["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    if read == "digit":  # for the access log and metrics
-        request.environ["serve.digit"] = answer["digit"]
-        request.environ["serve.verdict"] = answer["verdict"]
-    else:
-        request.environ["serve.number"] = answer["number"]
-    return jsonify(answer)
+        for digit, view in zip(reading.digits, reading.model_inputs, strict=True):
+            digit["model_input"] = model_view_png(view)
+    reading.answer["ms"] = round((time.perf_counter() - started) * 1000, 2)
+    g.reading = reading  # for the access log and the metrics
+    return jsonify(reading.answer)
 
 
 @bp.get("/healthz")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from serve.core.predictor import Predictor
+from serve.core.read import Reader
 from serve.settings import ROOT, Settings
 from serve.web import api, errors, headers, observability, pages, uploads, v2
 
@@ -22,12 +22,8 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes  # Werkzeug answers 413
     app.config.update(flask_config)
     app.extensions["settings"] = settings
-    app.extensions["predictor"] = Predictor(
-        settings.model_path,
-        threads=settings.ort_threads,
-        not_a_digit_below=settings.not_a_digit_below,
-        sure_from=settings.sure_from,
-    )
+    app.extensions["reader"] = Reader.from_settings(settings)
+    app.extensions["predictor"] = app.extensions["reader"].predictor
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(v2.bp)

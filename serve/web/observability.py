@@ -76,8 +76,9 @@ def register(app: Flask) -> None:
     def record(response):
         latency = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        digit = request.environ.get("serve.digit")
-        verdict = request.environ.get("serve.verdict")
+        # What /predict read (serve/web/api.py); a number's answer has no digit of its own.
+        answer = g.reading.answer if "reading" in g else {}
+        digit, verdict = answer.get("digit"), answer.get("verdict")
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
         LATENCY.labels(endpoint).observe(latency)
         if digit is not None:
@@ -96,7 +97,7 @@ def register(app: Flask) -> None:
                     "latency_ms": round(latency * 1000, 2),
                     "digit": digit,
                     "verdict": verdict,
-                    "number": request.environ.get("serve.number"),
+                    "number": answer.get("number"),
                     "remote": request.remote_addr,
                 }
             )

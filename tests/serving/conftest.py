@@ -2,7 +2,7 @@ import pytest
 
 from serve.settings import Settings
 from serve.web.app import create_app
-from tests.support import SHIPPED_MODEL, canvas_png, seven
+from support.drawings import SHIPPED_MODEL, canvas_png, seven
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,8 @@ from PIL import Image
 
 from serve.settings import Settings
 from serve.web.app import create_app
-from tests.support import (
-    SHIPPED_MODEL,
-    canvas_png,
-    letter_a,
-    one,
-    post_image,
-    scribble,
-    seven,
-    zero,
-)
+from support.drawings import SHIPPED_MODEL, canvas_png, letter_a, one, scribble, seven, zero
+from support.server import post_image
 
 
 @pytest.mark.parametrize("draw, expected", [(seven, 7), (one, 1), (zero, 0)])

@@ -15,7 +15,7 @@ from PIL import Image
 
 from serve import batch
 from serve.batch import COLUMNS, main
-from tests.support import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
+from support.drawings import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
 from train import negatives
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from serve.batch import main
-from tests.support import mnist_sample, png_bytes, redraw
+from support.drawings import mnist_sample, png_bytes, redraw
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from serve.settings import Settings
 from serve.web.app import create_app
-from tests.support import SHIPPED_MODEL, canvas_png, seven
+from support.drawings import SHIPPED_MODEL, canvas_png, seven
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -15,14 +15,8 @@ from pathlib import Path
 import pytest
 
 from serve.settings import ROOT
-from tests.support import (
-    canvas_png,
-    free_port,
-    post_upload,
-    request,
-    seven,
-    wait_until_ready,
-)
+from support.drawings import canvas_png, seven
+from support.server import free_port, post_upload, request, wait_until_ready
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,8 @@ white backgrounds and light-on-dark, scored with the shipped model: at least 99 
 import numpy as np
 import pytest
 
-from tests.support import STYLES, mnist_sample, png_bytes, post_image, redraw
+from support.drawings import STYLES, mnist_sample, png_bytes, redraw
+from support.server import post_image
 
 pytestmark = pytest.mark.slow
 

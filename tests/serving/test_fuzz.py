@@ -27,12 +27,13 @@ from PIL import Image, ImageDraw
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from serve.core.errors import BadImage
-from serve.core.number import read_decoded_number
 from serve.core.predictor import Predictor
 from serve.core.preprocess import preprocess_image
+from serve.core.read import Reader
 from serve.settings import Settings
 from serve.web.app import create_app
-from tests.support import SHIPPED_MODEL, canvas_png, encode, post_image, seven
+from support.drawings import SHIPPED_MODEL, canvas_png, encode, seven
+from support.server import post_image
 
 SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
@@ -52,7 +53,7 @@ settings.register_profile(
     suppress_health_check=SLOW_IS_FINE,
 )
 FUZZ = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-NUMBER_READER = Predictor(SHIPPED_MODEL)
+READER = Reader(Predictor(SHIPPED_MODEL))
 
 # Pillow warns about the damaged TIFFs and huge sizes it is fed here, then copes or raises.
 pytestmark = [
@@ -288,10 +289,11 @@ def scribbled_rows(draw):
 @given(st.one_of(pillow_images(), scribbled_rows()))
 def test_any_image_read_as_a_number_gives_digits_inside_it_or_a_documented_error(image):
     try:
-        inputs, answer = read_decoded_number(image, NUMBER_READER)
+        reading = READER.number(image)
     except BadImage:
         event("refused")
         return
+    inputs, answer = reading.model_inputs, reading.answer
     event(f"{answer['count']} digits" if answer["count"] < 3 else "3 or more digits")
     assert 1 <= answer["count"] <= 12 and inputs.shape == (answer["count"], 28, 28, 1)
     for digit in answer["digits"]:

@@ -15,18 +15,9 @@ import time
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.hostile import bombs, costly_uploads, drawn_seven, noise_png
-from tests.support import (
-    ROOT,
-    canvas_png,
-    encode,
-    multipart,
-    one,
-    post_upload,
-    request,
-    running_server,
-    seven,
-)
+from support.drawings import ROOT, canvas_png, encode, one, seven
+from support.hostile import bombs, costly_uploads, drawn_seven, noise_png
+from support.server import multipart, post_upload, request, running_server
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,12 @@ from collections import deque
 import numpy as np
 import pytest
 
-from benchmarks.read_numbers import single_digits
-from serve.core.predictor import Predictor
+from serve.core.read import Reader
 from serve.core.segment import cut_paths, ink_components, label_runs, stroke_width
 from serve.settings import Settings
-from tests.support import canvas_png, mnist_sample, png_bytes, post_image, seven
+from support.drawings import canvas_png, mnist_sample, png_bytes, seven
+from support.readings import single_digits
+from support.server import post_image
 from train.drawn import draw_number, ink_only, on_canvas, pen_mask
 
 
@@ -114,7 +115,7 @@ def test_single_drawn_digits_read_as_numbers_as_well_as_plain_predict():
     # digits of the benchmark (99.50 % against 99.70 % now). A digit read as a number
     # must neither be split into pieces that read as digits nor lose its layout.
     settings = Settings()
-    plain, as_number, _, count = single_digits(settings, Predictor(settings.model_path))
+    plain, as_number, _, count = single_digits(Reader.from_settings(settings))
     print(f"single drawn digits: plain {plain}, as numbers {as_number} of {count}")
     assert as_number >= plain - 0.002 * count
 

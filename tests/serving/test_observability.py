@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import post_image
+from support.server import post_image
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from tests.support import canvas_png, post_image
+from support.drawings import canvas_png
+from support.server import post_image
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from serve.core.decode import decode_image
 from serve.core.errors import BlankImage, ImageTooLarge, NotAnImage
 from serve.core.preprocess import preprocess_image, stroke_thickness, thin_thick_strokes
-from tests.support import canvas_png, centre_of_mass, encode, mnist_sample, one, seven, zero
+from support.drawings import canvas_png, centre_of_mass, encode, mnist_sample, one, seven, zero
 
 
 def digit_of(array):

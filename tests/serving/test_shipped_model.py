@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from serve.core.predictor import Predictor
-from tests.support import SHIPPED_MODEL, mnist_sample
+from support.drawings import SHIPPED_MODEL, mnist_sample
 
 META = SHIPPED_MODEL.with_suffix(".json")
 

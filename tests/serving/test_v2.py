@@ -8,7 +8,8 @@ import pytest
 
 from serve.core.contract import to_model_input
 from serve.core.predictor import Predictor
-from tests.support import SHIPPED_MODEL, mnist_sample, running_server
+from support.drawings import SHIPPED_MODEL, mnist_sample
+from support.server import running_server
 
 httpclient = pytest.importorskip("tritonclient.http")
 

@@ -1,12 +1,12 @@
 """The original design, rebuilt for comparison only: TensorFlow in Flask.
 
-    .venv-train/bin/python -m benchmarks.seed_app PORT
+    .venv-train/bin/python -m benchmarks.baseline_app PORT
 
 One process, Flask's own threaded server, the Keras model loaded at import and
 ``model.predict`` called on every request, as the product was first built. It reads the
 same weights (with the same calibration) and uses the same preprocessing as the product,
 so the comparison measures the serving design alone. Never part of the product: the
-benchmark (benchmarks/compare_seed.py) starts it.
+benchmark (benchmarks/compare_baseline.py) starts it.
 """
 
 from __future__ import annotations

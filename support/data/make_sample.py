@@ -1,7 +1,7 @@
-"""Write tests/data/mnist_test_sample.npz: every 5th MNIST *test* digit (2,000 of 10,000).
+"""Write support/data/mnist_test_sample.npz: every 5th MNIST *test* digit (2,000 of 10,000).
 
 The serving side has no TensorFlow and no MNIST package, so its tests read this small,
-committed sample. Run once in .venv-train:  .venv-train/bin/python -m tests.data.make_sample
+committed sample. Run once in .venv-train:  .venv-train/bin/python -m support.data.make_sample
 """
 
 from pathlib import Path

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tests.support import encode
+from support.drawings import encode
 
 
 def drawn_seven(mode: str, size: tuple[int, int], background, ink) -> Image.Image:

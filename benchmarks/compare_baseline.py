@@ -1,13 +1,13 @@
 """Our server against the original TensorFlow-in-Flask design, measured in one run.
 
-    .venv-serve/bin/python -m benchmarks.compare_seed [--seconds 10] [--requests 300]
+    .venv-serve/bin/python -m benchmarks.compare_baseline [--seconds 10] [--requests 300]
 
-Starts each design on a free loopback port in turn: the original (benchmarks/seed_app.py,
+Starts each design on a free loopback port in turn: the original (benchmarks/baseline_app.py,
 in .venv-train, which needs Flask there: `make bench` installs it) and ours (gunicorn as
 `make serve` runs it). For each: cold start (process start to the first successful
 /predict), /predict p50 and p95 with 1 client and with 16, requests/s, and the memory of
 the serving processes; then the import time of each app's modules and the size of each
-environment. Writes them into benchmarks/results.json ("seed_vs_ours") and prints a table.
+environment. Writes them into benchmarks/results.json ("baseline_vs_ours") and prints a table.
 The load generator is the standard library's http.client, one connection per client.
 """
 
@@ -28,7 +28,8 @@ import numpy as np
 from benchmarks.results import record
 from benchmarks.serve_latency import many_clients, rss_mb, timed
 from serve.settings import ROOT
-from tests.support import free_port, mnist_sample, multipart, png_bytes, redraw
+from support.drawings import mnist_sample, png_bytes, redraw
+from support.server import free_port, multipart
 
 TRAIN_PY = ROOT / ".venv-train" / "bin" / "python"
 SERVE_PY = ROOT / ".venv-serve" / "bin" / "python"
@@ -158,9 +159,9 @@ def main(argv=None) -> int:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LOG_LEVEL": "WARNING"}
 
     port = free_port()
-    seed = measure(
-        "seed (TensorFlow in Flask)",
-        [str(TRAIN_PY), "-m", "benchmarks.seed_app", str(port)],
+    baseline = measure(
+        "baseline (TensorFlow in Flask)",
+        [str(TRAIN_PY), "-m", "benchmarks.baseline_app", str(port)],
         port,
         data,
         env,
@@ -183,26 +184,26 @@ def main(argv=None) -> int:
         args.seconds,
     )
     result = {
-        "seed": seed,
+        "baseline": baseline,
         "ours": ours,
-        "p50_ratio": round(seed["one_client"]["p50_ms"] / ours["one_client"]["p50_ms"], 1),
+        "p50_ratio": round(baseline["one_client"]["p50_ms"] / ours["one_client"]["p50_ms"], 1),
         "p50_ratio_16_clients": round(
-            seed["sixteen_clients"]["p50_ms"] / ours["sixteen_clients"]["p50_ms"], 1
+            baseline["sixteen_clients"]["p50_ms"] / ours["sixteen_clients"]["p50_ms"], 1
         ),
         "import_s": {
-            "seed": import_seconds(TRAIN_PY, "flask, tensorflow, keras"),
+            "baseline": import_seconds(TRAIN_PY, "flask, tensorflow, keras"),
             "ours": import_seconds(SERVE_PY, "serve.web.app"),
         },
         "environment_mb": {
-            "seed": environment_mb(TRAIN_PY, ROOT / "requirements-train.txt"),
+            "baseline": environment_mb(TRAIN_PY, ROOT / "requirements-train.txt"),
             "ours": environment_mb(SERVE_PY, ROOT / "requirements-serve.txt"),
         },
     }
     record(
-        seed_vs_ours=result,
-        cold_start_s={"seed": seed["cold_start_s"], "ours": ours["cold_start_s"]},
+        baseline_vs_ours=result,
+        cold_start_s={"baseline": baseline["cold_start_s"], "ours": ours["cold_start_s"]},
     )
-    print(json.dumps({k: v for k, v in result.items() if k not in ("seed", "ours")}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("baseline", "ours")}, indent=2))
     return 0
 
 
