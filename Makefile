@@ -78,14 +78,15 @@ format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
 	.venv-train/bin/pip install -q -r benchmarks/requirements-baseline.txt
 	touch $@
 
-bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results.json and the README table
+bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results.json and docs/performance.md
 	$(SERVE_PY) -m benchmarks.compare_baseline
-	$(SERVE_PY) -m benchmarks.report
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput
 	$(SERVE_PY) -m benchmarks.honest_answers
 	$(SERVE_PY) -m benchmarks.read_numbers
+	$(SERVE_PY) -m benchmarks.honest_numbers
+	$(SERVE_PY) -m benchmarks.report
 
 soak: .venv-serve/dev-done ## 16 clients for 60 s, a fifth of the uploads hostile
 	$(SERVE_PY) -m benchmarks.soak

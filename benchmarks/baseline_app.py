@@ -20,16 +20,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from flask import Flask, jsonify, request
 
 from serve.core.preprocess import preprocess_image
-from serve.settings import ROOT
 from train.model import build_model, serving_model
-
-MODELS = ROOT / "models"
+from train.paths import METRICS, MODELS, WEIGHTS
 
 
 def load_model():
     logits = build_model()
-    logits.load_weights(str(MODELS / "model.weights.h5"))
-    temperature = json.loads((MODELS / "metrics.json").read_text())["calibration"]["temperature"]
+    logits.load_weights(str(MODELS / WEIGHTS))
+    temperature = json.loads((MODELS / METRICS).read_text())["calibration"]["temperature"]
     return serving_model(logits, temperature)
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.results import record
 from benchmarks.serve_latency import many_clients, rss_mb, timed
 from serve.settings import ROOT
 from support.drawings import mnist_sample, png_bytes, redraw
+from support.results import record
 from support.server import free_port, multipart
 
 TRAIN_PY = ROOT / ".venv-train" / "bin" / "python"
@@ -139,7 +139,7 @@ def import_seconds(python: Path, modules: str) -> float:
 
 def environment_mb(python: Path, requirements: Path) -> float:
     """The installed size of what ``requirements`` pulls in (test tools left out)."""
-    code = "import sys; from benchmarks.sizes import installed_mb; print(installed_mb(sys.argv[1]))"
+    code = "import sys; from support.sizes import installed_mb; print(installed_mb(sys.argv[1]))"
     out = subprocess.run(
         [python, "-c", code, str(requirements)],
         cwd=ROOT,

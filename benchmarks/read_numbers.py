@@ -119,7 +119,7 @@ def speed(requests: int) -> None:
     four_p50 = p50["read=number, four digits"]
     for one_digit in ("square", "wide pad"):
         ratio = four_p50 / p50[f"plain, one digit, {one_digit}"]
-        print(f"ratio to one digit ({one_digit}): {ratio:.2f} (target <= 2)")
+        print(f"ratio to one digit ({one_digit}): {ratio:.2f} (budget <= 2)")
 
 
 def main(argv=None) -> int:

@@ -157,7 +157,7 @@ def main(argv=None) -> int:
 
     uploads = costly_uploads()
     costs = cpu_per_upload(uploads)
-    print("1. CPU per accepted upload, one worker, mean of 20 (target <= 150 ms):")
+    print("1. CPU per accepted upload, one worker, mean of 20 (budget <= 150 ms):")
     for name, ms in sorted(costs.items(), key=lambda item: -item[1]):
         print(f"   {name:28s} {len(uploads[name]):>9,} bytes  {ms:6.1f} ms")
     costliest = max(costs, key=costs.get)
@@ -168,7 +168,7 @@ def main(argv=None) -> int:
         f"2. {args.clients} clients posting '{costliest}' for {args.seconds:.0f} s "
         f"({loaded['uploads']} uploads): /healthz p50 {pct(health, 50):.1f} ms, "
         f"p99 {pct(health, 99):.1f} ms, max {max(health):.1f} ms over {len(health)} "
-        "(target p99 <= 100 ms)"
+        "(budget p99 <= 100 ms)"
     )
 
     slow = under_slow_clients(args.slow, args.seconds)
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     print(
         f"3. {args.slow} connections trickling headers or bodies: /healthz p99 "
         f"{pct(slow['healthz_ms'], 99):.1f} ms, /predict p99 {pct(slow['predict_ms'], 99):.1f}"
-        f" ms (target <= 100 ms); {len(cut)} of {args.slow} cut off by the server, after "
+        f" ms (budget <= 100 ms); {len(cut)} of {args.slow} cut off by the server, after "
         + (f"{min(cut):.1f}-{max(cut):.1f} s" if cut else "-")
     )
     return 0

@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     )
     print(f"GET  /healthz  p50 {h50 * 1000:6.2f} ms   p90 {ms(times['healthz'], 90):6.2f} ms")
     print(f"POST /predict  p50 {p50 * 1000:6.2f} ms   p90 {ms(times['predict'], 90):6.2f} ms")
-    print(f"ratio p50(/predict) / p50(/healthz) = {p50 / h50:.2f}  (target <= 3)")
+    print(f"ratio p50(/predict) / p50(/healthz) = {p50 / h50:.2f}  (budget <= 3)")
     print(
         f"{args.clients} concurrent clients for {load['seconds']:.1f} s: "
         f"{len(load['times'])} ok, {load['errors']} errors, "

@@ -5,7 +5,7 @@ server (loopback only, bounded in time). Not part of the test suite: `make soak`
 
 Prints the requests made, how they were answered, the 5xx count (must be 0), latency
 percentiles, and each worker's resident memory at the start and at the end of the run,
-after a warm-up (growth must stay within 10 %). Exit status 1 when a target is missed.
+after a warm-up (growth must stay within 10 %). Exit status 1 when a budget is exceeded.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
     )
     print("answers: " + ", ".join(f"{s}: {n:,}" for s, n in sorted(statuses.items(), key=str)))
     print(
-        f"5xx or broken connections: {server_errors} (target 0)"
+        f"5xx or broken connections: {server_errors} (budget 0)"
         + ("; a worker was restarted" if restarted else "")
     )
     print(
@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     print(
         f"worker memory, median of the first and of the last {window} s: "
         + ", ".join(f"{a:.0f} -> {b:.0f} MB" for a, b in zip(start_mb, end_mb, strict=True))
-        + f"; largest growth {growth:+.1%} (target <= 10 %)"
+        + f"; largest growth {growth:+.1%} (budget <= 10 %)"
     )
     return 0 if server_errors == 0 and not restarted and growth <= 0.10 else 1
 

@@ -16,9 +16,9 @@ import os
 import sys
 
 from benchmarks.compare_baseline import canvases, ms, start
-from benchmarks.results import record
 from benchmarks.serve_latency import many_clients
 from serve.settings import ROOT
+from support.results import record
 from support.server import free_port
 
 WORKERS = (1, 2, 4)

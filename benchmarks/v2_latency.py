@@ -17,9 +17,9 @@ import time
 import numpy as np
 import tritonclient.http as httpclient
 
-from benchmarks.results import record
 from serve.core.contract import to_model_input
 from support.drawings import mnist_sample
+from support.results import record
 from support.server import running_server
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from serve.core.contract import DIGITS, LOGITS
+
 
 def _pyplot():
     import matplotlib
@@ -17,7 +19,7 @@ def _pyplot():
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    matrix = np.zeros((10, 10), dtype=np.int64)
+    matrix = np.zeros((DIGITS, DIGITS), dtype=np.int64)
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
@@ -38,8 +40,8 @@ def plot_confusion(matrix: np.ndarray, path: Path) -> None:
                 fontsize=7,
                 color="white" if true == pred else "black",
             )
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
+    ax.set_xticks(range(DIGITS))
+    ax.set_yticks(range(DIGITS))
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Confusion matrix, 10,000 MNIST test digits (ONNX)")
@@ -87,9 +89,12 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray, honest_table: str) ->
     per_class = matrix.diagonal() / matrix.sum(axis=1)
     errors = int(matrix.sum() - matrix.trace())
     worst = sorted(
-        ((int(matrix[t, p]), t, p) for t in range(10) for p in range(10) if t != p), reverse=True
+        ((int(matrix[t, p]), t, p) for t in range(DIGITS) for p in range(DIGITS) if t != p),
+        reverse=True,
     )[:3]
-    rows = "\n".join(f"| {d} | {int(matrix[d].sum())} | {per_class[d]:.2%} |" for d in range(10))
+    rows = "\n".join(
+        f"| {d} | {int(matrix[d].sum())} | {per_class[d]:.2%} |" for d in range(DIGITS)
+    )
     confusions = ", ".join(f"{t} read as {p} ({n}×)" for n, t, p in worst if n)
     val_digits = meta["training"].get("val_digits") or 0
     held_out = f" (minus {val_digits:,} held out for validation)" if val_digits else ""
@@ -107,7 +112,7 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray, honest_table: str) ->
 ## What it is
 A small convolutional network (a 5×5 convolution of 32 filters, max-pooling, 3×3
 convolutions of 64 and 96 filters, max-pooling, each convolution with batch norm and each
-pooling followed by dropout, then a 256-unit dense layer and 11 outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
+pooling followed by dropout, then a 256-unit dense layer and {LOGITS} outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
 digits{held_out}, augmented with small rotations, zooms
 and shifts and with thinner or thicker strokes, and on {meta["training"].get("train_non_digits") or 0:,} generated non-digits
 (`train/negatives.py`: {trained}). Exported to ONNX (opset {meta["opset"]}) with tf2onnx, with the

@@ -20,16 +20,17 @@ import platform
 import sys
 from pathlib import Path
 
-from serve.settings import ROOT
+from serve.core.contract import IS_DIGIT_NAME, OUTPUT_NAME
+from train.paths import METRICS, MODELS, WEIGHTS
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", type=Path, default=ROOT / "models" / "model.weights.h5")
+    parser.add_argument("--weights", type=Path, default=MODELS / WEIGHTS)
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "models" / "mnist.onnx",
+        default=MODELS / "mnist.onnx",
         help="the ONNX file; metadata and card are written beside it",
     )
     parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files")
@@ -51,8 +52,8 @@ def build_metadata(args, onnx_model, parity, model, opset, training) -> dict:
         return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
 
     meanings = {
-        "probs": "calibrated probabilities of digits 0-9, given that the image is a digit",
-        "is_digit": "calibrated probability that the image shows one digit",
+        OUTPUT_NAME: "calibrated probabilities of digits 0-9, given that the image is a digit",
+        IS_DIGIT_NAME: "calibrated probability that the image shows one digit",
     }
     outputs = [
         {"name": o.name, "shape": shape(o), "dtype": "float32", "meaning": meanings[o.name]}
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
     if not args.weights.exists():
         print(f"{args.weights} not found: run `make train` first", file=sys.stderr)
         return 2
-    metrics_path = args.weights.parent / "metrics.json"
+    metrics_path = args.weights.parent / METRICS
     try:
         training = json.loads(metrics_path.read_text())
         temperature = training["calibration"]["temperature"]

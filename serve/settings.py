@@ -1,7 +1,7 @@
 """Every setting of the server and the batch command, read from the environment once.
 
 The README's "Configuration" table lists them; `Settings.from_environment()` is the only
-place that reads them, and the app, serve/gunicorn_conf.py and serve/batch.py all use it.
+place that reads them, and the app, serve/gunicorn_conf.py and serve/batch/ all use it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-// Korean (the original design) and English texts; the browser's language picks one,
+// Korean and English texts; the browser's language picks one,
 // the header button switches. Keys are index.html's data-i18n names and app.js's messages.
 
 export const ko = {

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from serve.core.contract import DIGITS, NOT_A_DIGIT, NOT_A_DIGIT_BELOW
+
 BINS = 15
 
 
@@ -97,17 +99,14 @@ def digit_answers(logits: np.ndarray, temperature: float) -> tuple[np.ndarray, n
 
     ``probs`` are the digits' probabilities given that the image is a digit, and
     ``is_digit`` the probability that it is one: the same numbers the ONNX model answers
-    (train/model.py builds them into it).
+    (train/model.py: ``CalibratedAnswers`` builds them into it; a test ties the two).
     """
     z = np.asarray(logits, np.float64) / temperature
-    digits = z[:, :10]
+    digits = z[:, :DIGITS]
     top = digits.max(axis=1, keepdims=True)
     log_digit_mass = top[:, 0] + np.log(np.exp(digits - top).sum(axis=1))
     # 1 / (1 + exp(x)), written so that a large x gives 0 without an overflow.
-    return softmax(digits), np.exp(-np.logaddexp(0, z[:, 10] - log_digit_mass))
-
-
-NOT_A_DIGIT_BELOW = 0.5
+    return softmax(digits), np.exp(-np.logaddexp(0, z[:, NOT_A_DIGIT] - log_digit_mass))
 
 
 def choose_thresholds(
@@ -119,18 +118,18 @@ def choose_thresholds(
 ) -> dict:
     """The verdict thresholds (serve/core/verdict.py), chosen on validation data.
 
-    ``labels`` are 0-9 for digits and 10 for non-digits.
-      not_a_digit_below: one half. is_digit is a calibrated probability, so under it "not
-        a digit" is the likelier answer. (A share of the validation digits to reject does
-        not hold still: a quarter of a percent fell under 0.85 on one model's validation
-        scans, and under 0.53 or 0.80 when the same digits were drawn twice over; that
-        tail is some fifteen digits.)
+    ``labels`` are 0-9 for digits and NOT_A_DIGIT for non-digits.
+      not_a_digit_below: one half (the contract's NOT_A_DIGIT_BELOW). is_digit is a
+        calibrated probability, so under it "not a digit" is the likelier answer. (A share
+        of the validation digits to reject does not hold still: a quarter of a percent fell
+        under 0.85 on one model's validation scans, and under 0.53 or 0.80 when the same
+        digits were drawn twice over; that tail is some fifteen digits.)
       sure_from: the lowest is_digit x prob at which no more than ``non_digits_accepted``
         of the non-digits, and no more than ``error_rate`` of the digits called "digit",
         would be wrong ones. Never under one half: "digit" means likelier than not.
     """
     labels = np.asarray(labels)
-    digit = labels < 10
+    digit = labels < DIGITS
     joint = is_digit * probs.max(axis=1)
     candidates = np.unique(np.r_[0.5, joint[joint >= 0.5]])
     right = probs.argmax(axis=1) == labels

@@ -2,8 +2,9 @@
 
 Input: float32 (N, 28, 28, 1), MNIST polarity (white ink = 1.0 on black = 0.0), scaled to
 [0, 1]. ``build_model`` answers 11 logits: the ten digits, then "not a digit" (trained on
-train/negatives.py). ``serving_model`` wraps it for export with the temperature fitted on
-validation data, so every consumer of the ONNX file gets calibrated answers:
+train/negatives.py), laid out as serve/core/contract.py says. ``serving_model`` wraps it
+for export with the temperature fitted on validation data, so every consumer of the ONNX
+file gets calibrated answers (train/calibration.py: ``digit_answers`` computes the same):
   probs     (N, 10)  the digits' probabilities, given that the image is a digit
   is_digit  (N,)     the probability that the image shows one digit
 """
@@ -11,9 +12,7 @@ validation data, so every consumer of the ONNX file gets calibrated answers:
 import keras
 from keras import layers, ops
 
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 11  # digits 0-9, then NOT_A_DIGIT
-NOT_A_DIGIT = 10
+from serve.core.contract import DIGITS, INPUT_NAME, INPUT_SHAPE, LOGITS, NOT_A_DIGIT
 
 
 def conv_bn_relu(x, filters, size):
@@ -25,7 +24,7 @@ def conv_bn_relu(x, filters, size):
 
 
 def build_model() -> keras.Model:
-    inputs = keras.Input(shape=INPUT_SHAPE, name="input")
+    inputs = keras.Input(shape=INPUT_SHAPE[1:], name=INPUT_NAME)
     # One 5x5 convolution at full resolution, then pooling: the 28x28 stage is where
     # arithmetic is dearest, so it gets one layer and the depth goes to the 12x12 stage.
     # "valid" padding skips the empty border MNIST digits have by construction.
@@ -43,7 +42,7 @@ def build_model() -> keras.Model:
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.4)(x)
-    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+    logits = layers.Dense(LOGITS, name="logits")(x)
     return keras.Model(inputs, logits, name="mnist_cnn")
 
 
@@ -62,7 +61,7 @@ class CalibratedAnswers(layers.Layer):
 
     def call(self, logits):
         z = logits / self.temperature
-        digits = z[:, :NOT_A_DIGIT]
+        digits = z[:, :DIGITS]
         is_digit = ops.sigmoid(ops.logsumexp(digits, axis=1) - z[:, NOT_A_DIGIT])
         return ops.softmax(digits, axis=1), is_digit
 

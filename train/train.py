@@ -7,10 +7,17 @@ Writes:
   models/metrics.json           test accuracy, best val accuracy, epochs, time, data checksum,
                                 and the calibration (temperature, verdict thresholds)
 
+The steps, each a function below and called in this order by ``main``:
+  prepare_data   MNIST, split into train / validation / test, plus generated non-digits
+  compile_model  the CNN (train/model.py) with its optimiser and loss
+  fit            training, augmented (train/augment.py); ends with the best epoch's weights
+  calibrate      the temperature and the verdict thresholds, on validation only
+  evaluate       the test digits, read once
+  write          weights, curves and metrics
+
 The model learns an eleventh class, "not a digit", from generated non-digits
 (train/negatives.py); the kinds in ``negatives.HELD_OUT`` are kept out, to measure how
-well that generalises. The temperature and the verdict thresholds are fitted on the
-validation split only, after training.
+well that generalises.
 """
 
 from __future__ import annotations
@@ -22,12 +29,12 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from serve.core.contract import to_model_input
-from serve.settings import ROOT
+from serve.core.contract import DIGITS, NOT_A_DIGIT, to_model_input
 from train.calibration import (
     choose_thresholds,
     digit_answers,
@@ -36,6 +43,7 @@ from train.calibration import (
 )
 from train.data import MNISTDataError, load_mnist
 from train.negatives import HELD_OUT, TRAINED, make_negatives
+from train.paths import CHECKPOINT, METRICS, MODELS, WEIGHTS
 
 # Shares of the training non-digits per kind (train/negatives.py). The kinds hardest to
 # tell from a digit get more: in a first run with equal shares, 1-3 % of scribbles,
@@ -49,11 +57,6 @@ NEGATIVE_SHARES = {
     "speck": 0.1,
 }
 assert set(NEGATIVE_SHARES) == set(TRAINED), "every trained kind needs a share"
-
-# Augmentation ranges: degrees, relative size, pixels, and stroke width from full erosion
-# (-1) to full dilation (+1) with a 3x3 window.
-MAX_ROTATION, MAX_ZOOM, MAX_SHIFT = 12.0, 0.12, 2.5
-STROKE_RANGE = (-1.0, 1.0)
 
 
 def parse_args(argv=None):
@@ -83,8 +86,8 @@ def parse_args(argv=None):
         help="digits carved from the 60,000 training digits for validation",
     )
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
-    parser.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "best.weights.h5")
+    parser.add_argument("--models-dir", type=Path, default=MODELS)
+    parser.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
     parser.add_argument(
         "--quick", action="store_true", help="smoke test: 2,048 digits, two short epochs"
     )
@@ -95,6 +98,52 @@ def parse_args(argv=None):
 
 
 # --- data --------------------------------------------------------------------------------
+
+
+@dataclass
+class Data:
+    """What training reads: (model input, int32 labels) pairs, and where MNIST came from."""
+
+    train: tuple  # the training digits, then non-digits
+    val: tuple  # the validation digits, then non-digits
+    val_digits: tuple  # the validation digits alone: they choose the best epoch
+    test: tuple  # the test digits, read once at the end
+    train_digits: int  # how many of ``train`` are digits
+    source: str
+    sha256: str
+
+
+def prepare_data(args) -> Data:
+    """MNIST, split and joined by non-digits; MNISTDataError if it cannot be loaded."""
+    mnist = load_mnist(args.data)
+    print(
+        f"MNIST from {mnist.source}: {len(mnist.x_train)} train, {len(mnist.x_test)} test, "
+        f"sha256 {mnist.sha256[:16]}...",
+        flush=True,
+    )
+    x_test, y_test = to_model_input(mnist.x_test), mnist.y_test.astype("int32")
+    train, val = split_train_val(
+        mnist.x_train, mnist.y_train.astype("int32"), args.val_size, args.seed
+    )
+    if args.quick:
+        train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
+    data = Data(
+        train=with_negatives(train, args.negatives, args.seed),
+        val=with_negatives(val, max(1, args.negatives // 10), args.seed + 100),
+        val_digits=(to_model_input(val[0]), val[1]),
+        test=(x_test, y_test),
+        train_digits=len(train[0]),
+        source=mnist.source,
+        sha256=mnist.sha256,
+    )
+    val_digits = len(val[0])
+    print(
+        f"split: {data.train_digits} digits + {len(data.train[0]) - data.train_digits} "
+        f"non-digits train / {val_digits} + {len(data.val[0]) - val_digits} validation; "
+        f"non-digit kinds trained: {', '.join(TRAINED)}; held out: {', '.join(HELD_OUT)}",
+        flush=True,
+    )
+    return data
 
 
 def split_train_val(x, y, val_size, seed):
@@ -108,8 +157,6 @@ def with_negatives(split, count: int, seed: int):
     """A split's uint8 digits plus ``count`` non-digits (NEGATIVE_SHARES), labelled
     NOT_A_DIGIT, as model input. Pairs are made of the split's own digits, so no
     validation digit leaks into training."""
-    from train.model import NOT_A_DIGIT
-
     x, y = split
     negatives = np.concatenate(
         [
@@ -121,93 +168,68 @@ def with_negatives(split, count: int, seed: int):
     return to_model_input(np.concatenate([x, negatives])), np.concatenate([y, labels])
 
 
-def digit_accuracy_callback(x, y):
-    """A callback adding ``val_digit_accuracy`` to each epoch's logs: the validation
-    digits alone, read over the ten digit classes. The checkpoint keeps the epoch that
-    reads digits best; accuracy over digits and non-digits together would let the
-    non-digits, a third of the validation set, decide which epoch that is."""
+# --- model -------------------------------------------------------------------------------
+
+
+def compile_model(args, train_size: int):
+    """The CNN, with Adam on a cosine-decaying learning rate over the whole run."""
     import keras
 
-    class DigitAccuracy(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            logits = self.model.predict(x, batch_size=1024, verbose=0)
-            logs["val_digit_accuracy"] = float(np.mean(logits[:, :10].argmax(axis=1) == y))
+    from train.model import build_model
 
-    return DigitAccuracy()
-
-
-def vary_stroke_width(images, seed=None):
-    """Thin or thicken each digit's strokes by a random amount (grey erosion / dilation).
-
-    People draw with thin and thick pens; MNIST's strokes are all about the same width.
-    Full erosion also breaks the faintest strokes, as a thin pen drawn fast does.
-    """
-    import tensorflow as tf
-
-    dilated = tf.nn.max_pool2d(images, 3, 1, "SAME")
-    eroded = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
-    amount = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], *STROKE_RANGE, seed=seed)
-    return tf.where(
-        amount > 0, images + amount * (dilated - images), images - amount * (eroded - images)
+    model = build_model()
+    steps = math.ceil(train_size / args.batch_size) * args.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.01)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
     )
+    model.summary(print_fn=lambda line, **_: print(line, flush=True))
+    return model
 
 
-def affine_transforms(angle_degrees, scale, shift, side=28):
-    """(N, 8) transforms for keras.ops.image.affine_transform: rotate by ``angle_degrees``
-    and scale by ``scale`` about the image centre, then move by ``shift`` (x, y) pixels.
-
-    The transform maps each output pixel back to where it comes from in the input:
-    input = R(-angle) / scale * (output - centre) + centre - shift.
-    """
-    import tensorflow as tf
-
-    angle = tf.convert_to_tensor(angle_degrees, tf.float32) * (math.pi / 180)
-    scale = tf.convert_to_tensor(scale, tf.float32)
-    shift = tf.convert_to_tensor(shift, tf.float32)
-    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
-    centre = (side - 1) / 2
-    zeros = tf.zeros_like(cos)
-    return tf.stack(
-        [
-            cos,
-            -sin,
-            centre - cos * centre + sin * centre - shift[:, 0],
-            sin,
-            cos,
-            centre - sin * centre - cos * centre - shift[:, 1],
-            zeros,
-            zeros,
-        ],
-        axis=1,
-    )
+# --- fit ---------------------------------------------------------------------------------
 
 
-def random_affine(images, seed=None):
-    """Rotate, scale and shift each digit by a random amount, in one resampling pass.
-
-    Handwriting varies by a few degrees, a couple of pixels and a little in size; it is
-    never mirrored (a flipped 2 or 7 is not a digit). One combined transform per digit
-    costs about a fourteenth of three separate Keras augmentation layers on a 2-core CPU
-    (0.8 s against 11.3 s an epoch).
-    """
+def fit(model, data: Data, args) -> tuple[dict, float]:
+    """Train on augmented batches, checkpointing the epoch that reads validation digits
+    best; the model ends with that epoch's weights. Returns the history and the seconds."""
     import keras
-    import tensorflow as tf
 
-    n = tf.shape(images)[0]
-    angle = tf.random.uniform([n], -MAX_ROTATION, MAX_ROTATION, seed=seed)
-    scale = tf.random.uniform([n], 1 - MAX_ZOOM, 1 + MAX_ZOOM, seed=seed)
-    shift = tf.random.uniform([n, 2], -MAX_SHIFT, MAX_SHIFT, seed=seed)
-    return keras.ops.image.affine_transform(
-        images, affine_transforms(angle, scale, shift), fill_mode="constant"
+    train_ds, val_ds = make_datasets(data.train, data.val, args.batch_size, args.seed)
+    args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    callbacks = [
+        digit_accuracy_callback(*data.val_digits),  # before the two that read its figure
+        keras.callbacks.ModelCheckpoint(
+            str(args.checkpoint),
+            monitor="val_digit_accuracy",
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+            verbose=1,
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor="val_digit_accuracy", mode="max", patience=args.patience, verbose=1
+        ),
+    ]
+    started = time.perf_counter()
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=args.epochs,
+        callbacks=callbacks,
+        verbose=2 if not sys.stdout.isatty() else 1,
     )
-
-
-def augment(images, seed=None):
-    return random_affine(vary_stroke_width(images, seed), seed)
+    seconds = time.perf_counter() - started
+    model.load_weights(str(args.checkpoint))
+    return history.history, seconds
 
 
 def make_datasets(train, val, batch_size, seed):
     import tensorflow as tf
+
+    from train.augment import augment
 
     train_ds = (
         tf.data.Dataset.from_tensor_slices(train)
@@ -220,7 +242,96 @@ def make_datasets(train, val, batch_size, seed):
     return train_ds, val_ds
 
 
-# --- curves ------------------------------------------------------------------------------
+def digit_accuracy_callback(x, y):
+    """A callback adding ``val_digit_accuracy`` to each epoch's logs: the validation
+    digits alone, read over the ten digit classes. The checkpoint keeps the epoch that
+    reads digits best; accuracy over digits and non-digits together would let the
+    non-digits, a third of the validation set, decide which epoch that is."""
+    import keras
+
+    class DigitAccuracy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logits = self.model.predict(x, batch_size=1024, verbose=0)
+            logs["val_digit_accuracy"] = float(np.mean(logits[:, :DIGITS].argmax(axis=1) == y))
+
+    return DigitAccuracy()
+
+
+# --- calibrate and evaluate --------------------------------------------------------------
+
+
+def calibrate(model, val) -> dict:
+    """The temperature, then the verdict thresholds, fitted on validation data only."""
+    logits = model.predict(val[0], batch_size=1024, verbose=0)
+    temperature = fit_temperature(logits, val[1])
+    thresholds = choose_thresholds(*digit_answers(logits, temperature), val[1])
+    print(f"temperature {temperature:.3f}; verdict thresholds {thresholds}", flush=True)
+    return {"temperature": temperature, "thresholds": thresholds}
+
+
+def evaluate(model, test, calibration: dict) -> dict:
+    """The test digits, read once with the calibrated answers: accuracy, calibration error
+    before and after the temperature, and the share called "not a digit"."""
+    x, y = test
+    logits = model.predict(x, batch_size=1024, verbose=0)
+    probs, is_digit = digit_answers(logits, calibration["temperature"])
+    raw_probs, _ = digit_answers(logits, 1.0)
+    below = calibration["thresholds"]["not_a_digit_below"]
+    return {
+        "accuracy": float(np.mean(probs.argmax(axis=1) == y)),
+        "digits": int(len(y)),
+        "ece": (expected_calibration_error(raw_probs, y), expected_calibration_error(probs, y)),
+        "not_a_digit": float(np.mean(is_digit < below)),
+    }
+
+
+# --- write -------------------------------------------------------------------------------
+
+
+def write(model, history: dict, metrics: dict, args) -> None:
+    args.models_dir.mkdir(parents=True, exist_ok=True)
+    model.save_weights(str(args.models_dir / WEIGHTS))
+    plot_history(history, args.models_dir / "history.png")
+    (args.models_dir / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def metrics(args, data: Data, history: dict, train_seconds, calibration, scores) -> dict:
+    """The run in figures (models/metrics.json), rounded for reading."""
+    import keras
+    import tensorflow as tf
+
+    ece_before, ece_after = scores["ece"]
+    val_digits = len(data.val_digits[0])
+    return {
+        "test_accuracy": round(scores["accuracy"], 4),
+        "test_digits": scores["digits"],
+        "test_ece": {"uncalibrated": round(ece_before, 5), "calibrated": round(ece_after, 5)},
+        "test_not_a_digit": round(scores["not_a_digit"], 5),
+        "calibration": {
+            "temperature": round(calibration["temperature"], 4),
+            "thresholds": calibration["thresholds"],
+        },
+        "negatives": {"trained": list(TRAINED), "held_out": list(HELD_OUT)},
+        "best_val_accuracy": round(float(max(history["val_digit_accuracy"])), 4),
+        "epochs_run": len(history["loss"]),
+        "train_seconds": round(train_seconds, 1),
+        "train_digits": data.train_digits,
+        "val_digits": val_digits,
+        "train_non_digits": int(len(data.train[0]) - data.train_digits),
+        "val_non_digits": int(len(data.val[0]) - val_digits),
+        "quick": args.quick,
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "data_source": data.source,
+        "data_sha256": data.sha256,
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+    }
 
 
 def plot_history(history: dict, path: Path) -> None:
@@ -251,132 +362,24 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
-    import tensorflow as tf
-
-    from train.model import build_model
 
     keras.utils.set_random_seed(args.seed)
-
-    # Data
     try:
-        mnist = load_mnist(args.data)
+        data = prepare_data(args)
     except MNISTDataError as error:
         print(error, file=sys.stderr)
         return 2
+    model = compile_model(args, len(data.train[0]))
+    history, train_seconds = fit(model, data, args)
+    calibration = calibrate(model, data.val)
+    scores = evaluate(model, data.test, calibration)
+    write(model, history, metrics(args, data, history, train_seconds, calibration, scores), args)
+    ece_before, ece_after = scores["ece"]
     print(
-        f"MNIST from {mnist.source}: {len(mnist.x_train)} train, {len(mnist.x_test)} test, "
-        f"sha256 {mnist.sha256[:16]}...",
-        flush=True,
-    )
-    x_test, y_test = to_model_input(mnist.x_test), mnist.y_test.astype("int32")
-    train, val = split_train_val(
-        mnist.x_train, mnist.y_train.astype("int32"), args.val_size, args.seed
-    )
-    if args.quick:
-        train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
-    train_digits, val_digits = len(train[0]), len(val[0])
-    train = with_negatives(train, args.negatives, args.seed)
-    val_digits_only = to_model_input(val[0]), val[1]
-    val = with_negatives(val, max(1, args.negatives // 10), args.seed + 100)
-    train_ds, val_ds = make_datasets(train, val, args.batch_size, args.seed)
-    print(
-        f"split: {train_digits} digits + {len(train[0]) - train_digits} non-digits train / "
-        f"{val_digits} + {len(val[0]) - val_digits} validation; non-digit kinds "
-        f"trained: {', '.join(TRAINED)}; held out: {', '.join(HELD_OUT)}",
-        flush=True,
-    )
-
-    # Model
-    model = build_model()
-    steps = math.ceil(len(train[0]) / args.batch_size) * args.epochs
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.01)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    model.summary(print_fn=lambda line, **_: print(line, flush=True))
-
-    # Train
-    args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    args.models_dir.mkdir(parents=True, exist_ok=True)
-    callbacks = [
-        digit_accuracy_callback(*val_digits_only),  # before the two that read its figure
-        keras.callbacks.ModelCheckpoint(
-            str(args.checkpoint),
-            monitor="val_digit_accuracy",
-            mode="max",
-            save_best_only=True,
-            save_weights_only=True,
-            verbose=1,
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor="val_digit_accuracy", mode="max", patience=args.patience, verbose=1
-        ),
-    ]
-    started = time.perf_counter()
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=args.epochs,
-        callbacks=callbacks,
-        verbose=2 if not sys.stdout.isatty() else 1,
-    )
-    train_seconds = time.perf_counter() - started
-
-    # Calibrate on validation only: the temperature, then the verdict thresholds.
-    model.load_weights(str(args.checkpoint))
-    weights_path = args.models_dir / "model.weights.h5"
-    model.save_weights(str(weights_path))
-    val_logits = model.predict(val[0], batch_size=1024, verbose=0)
-    temperature = fit_temperature(val_logits, val[1])
-    thresholds = choose_thresholds(*digit_answers(val_logits, temperature), val[1])
-    print(f"temperature {temperature:.3f}; verdict thresholds {thresholds}", flush=True)
-
-    # Evaluate: the best epoch's weights, scored once on the untouched test digits.
-    test_logits = model.predict(x_test, batch_size=1024, verbose=0)
-    test_probs, test_is_digit = digit_answers(test_logits, temperature)
-    test_accuracy = float(np.mean(test_probs.argmax(axis=1) == y_test))
-    raw_probs, _ = digit_answers(test_logits, 1.0)
-    ece_before = expected_calibration_error(raw_probs, y_test)
-    ece_after = expected_calibration_error(test_probs, y_test)
-    plot_history(history.history, args.models_dir / "history.png")
-
-    metrics = {
-        "test_accuracy": round(test_accuracy, 4),
-        "test_digits": int(len(y_test)),
-        "test_ece": {"uncalibrated": round(ece_before, 5), "calibrated": round(ece_after, 5)},
-        "test_not_a_digit": round(
-            float(np.mean(test_is_digit < thresholds["not_a_digit_below"])), 5
-        ),
-        "calibration": {"temperature": round(temperature, 4), "thresholds": thresholds},
-        "negatives": {"trained": list(TRAINED), "held_out": list(HELD_OUT)},
-        "best_val_accuracy": round(float(max(history.history["val_digit_accuracy"])), 4),
-        "epochs_run": len(history.history["loss"]),
-        "train_seconds": round(train_seconds, 1),
-        "train_digits": train_digits,
-        "val_digits": val_digits,
-        "train_non_digits": int(len(train[0]) - train_digits),
-        "val_non_digits": int(len(val[0]) - val_digits),
-        "quick": args.quick,
-        "seed": args.seed,
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "data_source": mnist.source,
-        "data_sha256": mnist.sha256,
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
-    }
-    (args.models_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(
-        f"test accuracy {test_accuracy:.4f} on {len(y_test)} digits, ECE "
+        f"test accuracy {scores['accuracy']:.4f} on {scores['digits']} digits, ECE "
         f"{ece_before:.2%} -> {ece_after:.2%} calibrated; "
-        f"{metrics['epochs_run']} epochs in {train_seconds / 60:.1f} min; "
-        f"weights -> {weights_path}",
+        f"{len(history['loss'])} epochs in {train_seconds / 60:.1f} min; "
+        f"weights -> {args.models_dir / WEIGHTS}",
         flush=True,
     )
     return 0

@@ -9,6 +9,9 @@ The model reads a batch of 28x28 grey digits, white ink (1.0) on black (0.0), as
 The names and shapes of a given ONNX file are read from the file itself (``check_model``),
 so a model that breaks the contract is refused when it is loaded, not when the first digit
 arrives.
+
+Inside, the network answers eleven logits: the ten digits, then "not a digit" (training
+labels non-digits ``NOT_A_DIGIT``); the exported model turns them into the two outputs.
 """
 
 from __future__ import annotations
@@ -16,12 +19,21 @@ from __future__ import annotations
 import numpy as np
 
 SIDE = 28
-CLASSES = 10
+DIGITS = 10  # the digits 0-9, each its own class, numbered as themselves
+NOT_A_DIGIT = DIGITS  # the class of everything else: the network's last logit
+LOGITS = DIGITS + 1  # what the network answers before calibration
+
 INPUT_NAME = "input"
 OUTPUT_NAME = "probs"
 IS_DIGIT_NAME = "is_digit"
 INPUT_SHAPE = (None, SIDE, SIDE, 1)  # batch, height, width, channels
-OUTPUT_SHAPES = {OUTPUT_NAME: (None, CLASSES), IS_DIGIT_NAME: (None,)}
+OUTPUT_SHAPES = {OUTPUT_NAME: (None, DIGITS), IS_DIGIT_NAME: (None,)}
+
+# The verdict thresholds (serve/core/verdict.py) for a model that carries none of its own.
+# Under one half, "not a digit" is the likelier answer (is_digit is a calibrated
+# probability), so training keeps the first and fits the second (train/calibration.py).
+NOT_A_DIGIT_BELOW = 0.5
+SURE_FROM = 0.9
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

@@ -1,65 +1,123 @@
 """Read a number: every digit in one image, left to right.
 
-The blobs of ink found by serve/core/segment.py are grouped into digits, and touching
-digits cut apart, by recognition: every candidate goes through the same MNIST layout as a
-single digit and through the model, in batches, and the grouping or cutting whose parts
-are most surely digits wins. A blob is cut when the model is not sure it is one digit, or
-where two digits only touch, and the cut only kept when every part reads as a digit.
-Cuts go straight down; an unsure blob wider than tall that no straight cut parts is tried
-along leaning paths too (digits written so close that they overlap).
+The words, each for one idea:
+  ink        how much ink each pixel holds (0: paper), on the grid
+  grid       the ink reduced by a whole factor to at most ``label_rows`` rows
+  blob       one 8-connected component of ink, small gaps closed (a ``Blob``)
+  speck      a blob with a small share of the largest blob's ink
+  candidate  what may be one digit: neighbouring blobs together, or a slice of a cut
+             candidate (a ``Candidate``); the model reads each one once (``Answers``)
+  grouping   a way to split the row of blobs into candidates
+  cut        a path down a candidate, from its top row to its bottom row, straight or
+             leaning (a ``Cut``); a slice is the candidate between two cuts
+  stroke     the pen's width: what a cut crosses is counted in strokes
+  sure       how surely a candidate is a digit: the model's probability that it is a
+             digit times that of the digit it reads
+
+How a number is read. The ink (serve/core/preprocess.py) is reduced to the grid: block
+means keep a thin stroke unbroken, and every later step works on fewer pixels. Its blobs
+are found (serve/core/segment.py). A digit is often more than one blob: a 5 whose flag is
+a separate stroke, a 7 or a 4 drawn in two strokes, a thin fast stroke broken into dashes.
+People write the digits of a number side by side, so the blobs of one digit are
+neighbours in the order of their centres; which neighbours make one digit is decided by
+recognition, with the model, which knows what a digit is:
+
+1. Grouping. Specks are set aside. Every candidate of up to ``most_blobs_per_candidate``
+   neighbouring blobs that could be one digit goes through the model, in one batch, and
+   the grouping whose candidates are most surely digits wins (dynamic programming over
+   the sum of log(sure)). Each candidate pays odds of ``odds_charged_per_candidate``, so
+   blobs that read about as surely joined as apart make one digit. Neighbours that cannot
+   be one digit count as a non-digit for each digit that would fit across them, so a mark
+   that is no digit never makes the whole row one unreadable candidate. Each speck then
+   joins the candidate it is near, or is dropped.
+2. Cutting. Touching digits make one blob. A candidate the model is not sure of and wide
+   enough to be two digits is cut at its thinnest columns, if the model reads every
+   slice as a digit and the cut makes the reading clearly surer than the whole: a cut
+   through a stroke pays odds of ``odds_charged_per_stroke_cut`` (a slice of one fat
+   digit often reads as a 1). A column where the ink only touches (less than half a
+   stroke crosses it, as where two digits written side by side meet) is a free cut, and
+   it is tried even when the model reads the whole surely as one digit, if it is wide
+   enough: two digits joined at a point can read as one digit at 0.99. Digits written so
+   close that their boxes overlap (a 7's bar over the next digit, two 0s side by side)
+   cannot be parted straight down: an unsure candidate wider than tall that no straight
+   cut parts is tried along leaning cuts too, the paths down it that cross the least ink.
+3. The answer. Each candidate left is a digit, read as a single digit is (the same MNIST
+   layout, the same model and thresholds), with its box in the upload's pixels; the
+   number is their digits, or None when one of them is no digit.
+
+Every tuned value is in ``segment.TUNING``, with its unit and why.
 """
 
 from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from serve.core.postprocess import postprocess
 from serve.core.preprocess import checked_grey, ink_map, mnist_layout, to_grey_with_origin
 from serve.core.segment import (
+    TUNING,
     Blob,
+    Box,
     Cut,
-    best_path,
-    cut_columns,
-    cut_paths,
-    digit_ink,
-    group_digits,
-    ink_components,
+    find_blobs,
+    ink_of,
+    leaning_cuts,
     on_grid,
+    straight_cuts,
 )
 
-MAX_DIGITS = 12  # more blobs than this are not a number anyone writes on a pad
-TOUCHING = 0.6  # a blob at least this wide for its height may be two digits...
-SURE_TOUCHING = 0.8  # ...or, when the model reads it surely as one, at least this wide
-CUT = 0.7  # what a cut through a stroke pays: it must make the reading clearly surer
-TOUCH = 0.5  # a cut crossing less than this share of a stroke only parts what touches
-OVERLAPPING = 1.0  # a piece wider than this for its height may be cut along leaning paths
+NO_DIGIT = float(np.log(TUNING.least_probability))  # the score of a candidate no digit
 
-Part = tuple[np.ndarray, Blob]  # a digit candidate's ink, cut out, and where it lies
+
+@dataclass(frozen=True)
+class Candidate:
+    """What may be one digit. Its box, its blobs and, for a slice, the cuts it lies between
+    make it what it is: a candidate is the key its model answer is kept under (``Answers``),
+    and its ink is left out of the comparison."""
+
+    box: Box  # in the grid
+    labels: tuple[int, ...]  # the blobs it is made of
+    ink: np.ndarray = field(compare=False, repr=False)  # its ink alone, in its box
+    # A slice: (i, j), its cuts' places in the list of cuts tried, as slices may share a
+    # box. Only places: a slice between leaning cuts with the box and places of one between
+    # straight cuts of the same candidate is taken for it, and reuses its answer.
+    between: tuple[int, ...] = ()
+
+
+def candidate_of(blobs: list[Blob], ink: np.ndarray, labels: np.ndarray) -> Candidate:
+    """The blobs as one candidate, with their ink alone cut out of the grid's."""
+    box = box_of(blobs)
+    blob_labels = tuple(blob.label for blob in blobs)
+    return Candidate(box, blob_labels, ink_of(ink, labels, box, blob_labels))
+
+
+def box_of(blobs: list[Blob]) -> Box:
+    return functools.reduce(Box.around, (blob.box for blob in blobs))
 
 
 class Answers:
-    """The model's answers for digit candidates, each candidate laid out and run once: the
-    grouping, the cutting and the final answer ask about many of the same ones."""
+    """The model's answers for candidates, each laid out and run once: the grouping, the
+    cutting and the final answer ask about many of the same ones."""
 
     def __init__(self, predictor):
         self.predictor = predictor
-        self.known: dict[tuple, tuple] = {}  # candidate -> (model input, probs, is_digit)
+        self.known: dict[Candidate, tuple] = {}  # -> (model input, probs, is_digit)
 
-    def of(self, parts: list[Part]) -> list[tuple]:
-        new = {key(blob): piece for piece, blob in parts if key(blob) not in self.known}
+    def of(self, candidates: list[Candidate]) -> list[tuple]:
+        new = {c: c.ink for c in candidates if c not in self.known}
         if new:
-            inputs = np.stack([mnist_layout(piece)[:, :, None] for piece in new.values()])
+            inputs = np.stack([mnist_layout(ink)[:, :, None] for ink in new.values()])
             probs, is_digit = self.predictor.predict(inputs)
             self.known.update(zip(new, zip(inputs, probs, is_digit, strict=True), strict=True))
-        return [self.known[key(blob)] for _, blob in parts]
+        return [self.known[c] for c in candidates]
 
-    def sure(self, parts: list[Part]) -> np.ndarray:
+    def sure(self, candidates: list[Candidate]) -> np.ndarray:
         """For each candidate, the probability that it is the digit the model reads in it."""
-        return np.array([d * p.max() for _, p, d in self.of(parts)])
-
-
-def key(blob: Blob) -> tuple:
-    return blob.top, blob.left, blob.bottom, blob.right, blob.labels, blob.part
+        return np.array([d * p.max() for _, p, d in self.of(candidates)])
 
 
 def read_number(image, predictor) -> tuple[np.ndarray, dict]:
@@ -67,20 +125,16 @@ def read_number(image, predictor) -> tuple[np.ndarray, dict]:
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
     ink, factor = on_grid(ink)
-    labels, blobs = ink_components(ink)
+    labels, blobs = find_blobs(ink)
     answers = Answers(predictor)
-
-    def parts(groups: list[Blob]) -> list[Part]:
-        return [(digit_ink(ink, labels, group), group) for group in groups]
-
-    groups = group_digits(blobs, lambda groups: answers.sure(parts(groups)))
-    pieces = cut_touching(parts(groups[:MAX_DIGITS]), answers, predictor.thresholds)
+    candidates = group(blobs, ink, labels, answers)[: TUNING.most_digits]
+    candidates = cut(candidates, answers, predictor.thresholds)
     scale = image.info.get("scale", 1.0)
     digits = []
     inputs = []
-    for (piece, blob), (model_input, p, d) in zip(pieces, answers.of(pieces), strict=True):
+    for candidate, (model_input, p, d) in zip(candidates, answers.of(candidates), strict=True):
         answer = postprocess(p, d, predictor.thresholds)
-        box = in_upload(ink_box(piece, blob), grey.shape, origin, factor, scale)
+        box = in_upload(ink_box(candidate), grey.shape, origin, factor, scale)
         digits.append({**answer, "box": box})
         inputs.append(model_input)
     readable = all(d["verdict"] != "not_a_digit" for d in digits)
@@ -91,85 +145,169 @@ def read_number(image, predictor) -> tuple[np.ndarray, dict]:
     }
 
 
-def cut_touching(pieces: list[Part], answers: Answers, thresholds) -> list[Part]:
-    """Each wide piece that may be two digits cut into the digits it reads best as; up to
-    MAX_DIGITS in all. A piece may be two digits when the model is not sure it is one, or
-    when it can be cut where its ink only touches: two digits joined at a point can read
-    as one digit at 0.99."""
-    sure = answers.sure(pieces)
+# --- grouping blobs into candidates ------------------------------------------------------
+
+
+def group(blobs: list[Blob], ink, labels, answers: Answers) -> list[Candidate]:
+    """The candidates the blobs make, left to right: the best grouping of the blobs that
+    are not specks, then each speck joined to the candidate it is near, or dropped."""
+    if not blobs:
+        return []
+    largest = max(blob.mass for blob in blobs)
+    least_mass = TUNING.speck_share_of_largest_mass * largest
+    specks = [blob for blob in blobs if blob.mass < least_mass]
+    rest = sorted((b for b in blobs if b.mass >= least_mass), key=lambda b: b.box.centre)
+    grouping = best_grouping(rest, ink, labels, answers) if len(rest) > 1 else [rest]
+    for speck in sorted(specks, key=lambda b: -b.mass):
+        boxes = [box_of(members) for members in grouping]
+        nearest = min(range(len(grouping)), key=lambda i: boxes[i].gap(speck.box))
+        if boxes[nearest].gap(speck.box) <= TUNING.speck_reach_in_heights * boxes[nearest].height:
+            grouping[nearest] = [*grouping[nearest], speck]
+        # else: a stray speck far from any digit, dropped
+    return [candidate_of(members, ink, labels) for members in grouping]
+
+
+def best_grouping(blobs: list[Blob], ink, labels, answers: Answers) -> list[list[Blob]]:
+    """The grouping of the blobs (sorted by centre) into candidates of up to
+    ``most_blobs_per_candidate`` neighbours whose candidates are most surely digits (see
+    the module's docstring): the blobs of each candidate, left to right."""
+    n = len(blobs)
+    most = TUNING.most_blobs_per_candidate
+    steps = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + most) + 1)]
+    boxes = {(i, j): box_of(blobs[i:j]) for i, j in steps}
+    tallest = max(blob.box.height for blob in blobs)
+
+    def may_be_one_digit(i: int, j: int) -> bool:
+        box = boxes[i, j]
+        if box.height < TUNING.shortest_candidate_in_tallest_blob_heights * tallest:
+            return False
+        if j - i == 1:
+            return True
+        # Full-height blobs side by side, not sharing a column, are two digits: only a
+        # short blob (a flag, a bar, half of a broken loop) or blobs that overlap can
+        # belong together.
+        members = [blob.box for blob in blobs[i:j]]
+        full_height = TUNING.short_blob_in_tallest_blob_heights * tallest
+        short = any(b.height < full_height for b in members)
+        overlap = any(a.shared_columns(b) > 0 for a, b in itertools.pairwise(members))
+        return box.width <= TUNING.widest_candidate_in_heights * box.height and (short or overlap)
+
+    asked = [step for step in steps if may_be_one_digit(*step)]
+    # Neighbours that cannot be one digit count as a non-digit for each digit that would
+    # fit across them: otherwise, when one blob of a row is no digit (too small, or unreadable),
+    # swallowing the whole row into one candidate would cost no more than leaving it out.
+    score = {s: NO_DIGIT * max(1, round(boxes[s].width / boxes[s].height)) for s in steps}
+    sure = answers.sure([candidate_of(blobs[i:j], ink, labels) for i, j in asked])
+    score.update(zip(asked, np.log(np.maximum(sure, TUNING.least_probability)), strict=True))
+    charge = np.log(TUNING.odds_charged_per_candidate)
+    score = {step: value + charge for step, value in score.items()}
+    return [blobs[i:j] for i, j in best_path(score, n + 1)]
+
+
+# --- cutting candidates ------------------------------------------------------------------
+
+
+def cut(candidates: list[Candidate], answers: Answers, thresholds) -> list[Candidate]:
+    """Each wide candidate that may be two digits cut into the candidates it reads best
+    as; up to ``most_digits`` in all. A candidate may be two digits when the model is not
+    sure it is one, or when it can be cut where its ink only touches."""
+    sure = answers.sure(candidates)
     out = []
-    for (piece, blob), whole in zip(pieces, sure, strict=True):
-        unsure = whole < thresholds.sure_from
-        wide = blob.width >= (TOUCHING if unsure else SURE_TOUCHING) * blob.height
-        cuts = cut_columns(piece, blob.height) if wide else []
+    for candidate, whole in zip(candidates, sure, strict=True):
+        box, unsure = candidate.box, whole < thresholds.sure_from
+        if unsure:
+            least_width = TUNING.unsure_cut_width_in_heights * box.height
+        else:
+            least_width = TUNING.sure_cut_width_in_heights * box.height
+        cuts = straight_cuts(candidate.ink, box.height) if box.width >= least_width else []
         if not unsure:  # read surely as one digit: cut only where the ink merely touches
             cuts = [c for c in cuts if only_touches(c)]
-        parts = best_cuts(piece, blob, cuts, answers) if cuts else [(piece, blob)]
-        if unsure and len(parts) == 1 and blob.width > OVERLAPPING * blob.height:
-            # Unsure, wider than tall, and no straight cut parts it: digits written so
-            # close that they overlap (a 7's bar over the next digit, two 0s side by side).
-            paths = cut_paths(piece, blob.height)
-            parts = best_cuts(piece, blob, paths, answers) if paths else parts
-        out.extend(parts)
-    return out[:MAX_DIGITS]
+        slices = best_cuts(candidate, cuts, answers) if cuts else [candidate]
+        overlapping = box.width > TUNING.leaning_cut_width_in_heights * box.height
+        if unsure and len(slices) == 1 and overlapping:
+            # No straight cut parts it: digits written so close that they overlap (a 7's
+            # bar over the next digit, two 0s side by side).
+            leaning = leaning_cuts(candidate.ink, box.height)
+            slices = best_cuts(candidate, leaning, answers) if leaning else slices
+        out.extend(slices)
+    return out[: TUNING.most_digits]
 
 
 def only_touches(cut: Cut) -> bool:
-    return cut.strokes < TOUCH
+    return cut.strokes < TUNING.touch_in_strokes
 
 
-def best_cuts(piece: np.ndarray, blob: Blob, cuts: list[Cut], answers: Answers) -> list[Part]:
-    """``piece`` cut at some of ``cuts`` into the slices that are most surely digits (every
-    way at once: one batch through the model, then dynamic programming); whole when no
-    cut reads as digits."""
-    rows, width = piece.shape
+def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[Candidate]:
+    """``candidate`` cut at some of ``cuts`` into the slices that are most surely digits
+    (every way at once: one batch through the model, then dynamic programming); whole
+    when no cut reads as digits."""
+    rows, width = candidate.ink.shape
     bounds = [np.zeros(rows, int), *(np.array(c.columns) for c in cuts), np.full(rows, width)]
-    spans = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))]
-    slices = {span: cut_out(piece, blob, bounds, span) for span in spans}
-    slices[0, len(bounds) - 1] = (piece, blob)  # the whole, as the model already read it
-    inked = [span for span in spans if slices[span][0].any()]
-    sure = dict.fromkeys(spans, 0.0)
-    sure.update(zip(inked, answers.sure([slices[span] for span in inked]), strict=True))
-    # A cut through a stroke pays CUT, so it is made only when that makes the reading much
-    # surer: a slice of one digit (the end of a 4's stroke, a 2's hook) often reads as a
-    # 1. A cut where the ink only touches is free.
-    paid = [1.0, *(1.0 if only_touches(c) else CUT for c in cuts)]
-    score = {(i, j): np.log(max(sure[i, j], 1e-6) * paid[i]) for i, j in spans}
+    steps = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))]
+    slices = {step: slice_between(candidate, bounds, step) for step in steps}
+    slices[0, len(bounds) - 1] = candidate  # the whole, as the model already read it
+    inked = [step for step in steps if slices[step].ink.any()]
+    sure = dict.fromkeys(steps, 0.0)
+    sure.update(zip(inked, answers.sure([slices[step] for step in inked]), strict=True))
+    # A cut where the ink only touches is free; one through a stroke must make the reading
+    # much surer: a slice of one digit (the end of a 4's stroke, a 2's hook) often reads
+    # as a 1.
+    paid = [1.0, *(1.0 if only_touches(c) else TUNING.odds_charged_per_stroke_cut for c in cuts)]
+    score = {(i, j): np.log(max(sure[i, j], TUNING.least_probability) * paid[i]) for i, j in steps}
     path = best_path(score, len(bounds))
-    if len(path) == 1 or min(sure[span] for span in path) < 0.5:
-        return [(piece, blob)]
-    return [slices[span] for span in path]
+    if len(path) == 1 or min(sure[step] for step in path) < TUNING.least_slice_probability:
+        return [candidate]
+    return [slices[step] for step in path]
 
 
-def cut_out(piece: np.ndarray, blob: Blob, bounds: list[np.ndarray], span) -> Part:
-    """The slice of ``piece`` between the cuts ``bounds[i]`` and ``bounds[j]``, in the
+def slice_between(candidate: Candidate, bounds: list[np.ndarray], step) -> Candidate:
+    """The slice of ``candidate`` between the cuts ``bounds[i]`` and ``bounds[j]``, in the
     columns it spans."""
-    i, j = span
+    i, j = step
     left, right = int(bounds[i].min()), int(bounds[j].max())
     columns = np.arange(left, right)
-    between = (columns >= bounds[i][:, None]) & (columns < bounds[j][:, None])
-    box = Blob(blob.top, blob.left + left, blob.bottom, blob.left + right, 0.0, blob.labels, span)
-    return piece[:, left:right] * between, box
+    inside = (columns >= bounds[i][:, None]) & (columns < bounds[j][:, None])
+    box = candidate.box
+    box = Box(box.top, box.left + left, box.bottom, box.left + right)
+    return Candidate(box, candidate.labels, candidate.ink[:, left:right] * inside, step)
 
 
-def ink_box(piece: np.ndarray, blob: Blob) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the piece's ink, in cells of the grid."""
-    rows = np.flatnonzero(piece.any(axis=1))
-    cols = np.flatnonzero(piece.any(axis=0))
-    return (
-        blob.left + int(cols[0]),
-        blob.top + int(rows[0]),
-        blob.left + int(cols[-1]) + 1,
-        blob.top + int(rows[-1]) + 1,
+def best_path(score: dict, points: int) -> list[tuple[int, int]]:
+    """The steps (i, j) from point 0 to point ``points - 1`` whose scores add up to the
+    most (dynamic programming); ``score[i, j]`` for every step that may be taken."""
+    best = [0.0] + [-np.inf] * (points - 1)
+    start = [0] * points
+    for j in range(1, points):
+        for i in range(j):
+            if (i, j) in score and best[i] + score[i, j] > best[j]:
+                best[j], start[j] = best[i] + score[i, j], i
+    path, j = [], points - 1
+    while j > 0:
+        path.append((start[j], j))
+        j = start[j]
+    return path[::-1]
+
+
+# --- the answer --------------------------------------------------------------------------
+
+
+def ink_box(candidate: Candidate) -> Box:
+    """The box of the candidate's ink alone: a slice keeps all the rows of the candidate it
+    was cut from, and a slice between leaning cuts some columns of paper."""
+    rows = np.flatnonzero(candidate.ink.any(axis=1))
+    cols = np.flatnonzero(candidate.ink.any(axis=0))
+    top, left = candidate.box.top, candidate.box.left
+    return Box(
+        top + int(rows[0]), left + int(cols[0]), top + int(rows[-1]) + 1, left + int(cols[-1]) + 1
     )
 
 
-def in_upload(box, grey_shape, origin, factor: int, scale: float) -> list[int]:
-    """A box of grid cells as [left, top, right, bottom] in the upload's pixels. A cell is
+def in_upload(box: Box, grey_shape, origin, factor: int, scale: float) -> list[int]:
+    """A box of the grid as [left, top, right, bottom] in the upload's pixels. A cell is
     ``factor`` of the grey image's pixels a side (the last ones may be cut short), the grey
     image lies at ``origin`` in the decoded image, and a decoded pixel is ``scale`` of the
     upload's."""
-    left, top, right, bottom = (v * factor for v in box)
+    left, top, right, bottom = (v * factor for v in (box.left, box.top, box.right, box.bottom))
     right, bottom = min(right, grey_shape[1]), min(bottom, grey_shape[0])
     return [
         round((o + v) * scale) for o, v in zip(origin * 2, (left, top, right, bottom), strict=True)

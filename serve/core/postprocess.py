@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from serve.core.contract import DIGITS
 from serve.core.verdict import Thresholds, verdict
 
 DECIMALS = 6
@@ -17,8 +18,8 @@ def postprocess(probs, is_digit: float, thresholds: Thresholds) -> dict:
     ten are renormalised after rounding so they still sum to 1 within rounding.
     """
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
-    if p.shape != (10,):
-        raise ValueError(f"expected 10 probabilities, got shape {np.shape(probs)}")
+    if p.shape != (DIGITS,):
+        raise ValueError(f"expected {DIGITS} probabilities, got shape {np.shape(probs)}")
     p = p / p.sum()
     rounded = [round(float(v), DECIMALS) for v in p]
     order = np.argsort(-p, kind="stable")

@@ -10,6 +10,24 @@ Pipeline, pure functions on arrays:
   ink_map       polarity detected, background removed -> ink in [0, 1]
   mnist_layout  crop to the ink, thin strokes far thicker than MNIST's, fit 20 px, centre
                 of mass at the centre -> 28x28
+
+What each step copes with:
+  - Any Pillow mode: RGB on white paper, JPEG scans, palette, 16-bit and float grey, CMYK.
+  - Transparency: a canvas sends its ink on fully transparent pixels, so the drawn part
+    is cut out with a transparent margin and laid on whichever of white or black
+    contrasts with the ink (white would hide a white pen).
+  - Polarity: the background is the typical border tone; ink is what departs from it on
+    the side that departs most, dark on light or light on dark.
+  - Paper: departures fainter than NOISE_FLOOR of the strongest ink, or than the grain
+    measured on the border allows, are paper; a grainy image first goes through a 3x3
+    median so that specks do not stretch the crop. Too little contrast is BlankImage.
+  - Thick pens: strokes thicker than THICKEST (13 %) of the digit's size fill its loops, so
+    digits of at least SMALLEST_THINNED (40) pixels are eroded back to that, on a copy of
+    about THIN_SIDE (64) pixels a side so the work stays bounded. MNIST-sized digits are
+    left alone.
+  - Layout: the longer side scaled to 20 px with the aspect ratio kept (bilinear, which
+    anti-aliases as MNIST's normalisation did), placed in 28x28 by centre of mass, values
+    in [0, 1] as in training.
 """
 
 from __future__ import annotations

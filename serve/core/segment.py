@@ -1,52 +1,96 @@
-"""Split the ink of one image into digits, left to right.
+"""The geometry of reading a number: the grid, its blobs, and the cuts down a candidate.
 
-  on_grid          the ink on a grid of at most LABEL_ROWS rows, where the rest works
-  ink_components   8-connected blobs of ink (run-length labelling, numpy + a little Python)
-  group_digits     blobs -> digits: the pieces of one digit joined, stray specks dropped
-  cut_columns      where digits touch: the columns to try cutting at, and how many
-                   strokes each crosses
-  cut_paths        where digits overlap: leaning cuts that cross the least ink
-  best_path        the best of many ways to cut or group, by dynamic programming
+  on_grid        the ink on a grid of at most ``label_rows`` rows, where the rest works
+  find_blobs     the blobs, 8-connected components of ink, labelled by runs of ink in
+                 each row (numpy and a little Python: no image-processing library is
+                 added to the server)
+  ink_of         the ink of some blobs alone, in a box
+  straight_cuts  the columns where a candidate could be cut straight down
+  leaning_cuts   the paths down it, leaning with the gap, that cross the least ink
+  stroke_width   the pen's thickness, the unit a cut's cost is counted in
 
-A digit is often more than one blob: a 5 whose flag is a separate stroke, a 7 or a 4 drawn
-in two strokes, a thin fast stroke broken into pieces. People write the digits of a
-number side by side, so the pieces of one digit are neighbours in the order of their
-centres; which neighbours make one digit is decided by recognition, with the model
-(serve/core/number.py), which knows what a digit is. Touching digits make one blob;
-whether and where to cut it is decided the same way.
+Nothing here asks the model or chooses: serve/core/number.py does, and explains the
+words (blob, candidate, cut). ``TUNING`` holds every tuned value of the reading of a
+number, those of number.py too: this module is the one both can import.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-SPECK = 0.05  # a blob under this share of the largest blob's ink is a speck...
-NEAR = 0.35  # ...and joins a digit within this many of its heights, or is dropped
-GROUP = 4  # one digit is made of at most this many neighbouring blobs
-WIDEST = 1.2  # ...and is at most this wide for its height
-SHORTEST = 0.5  # ...and at least this tall for the tallest blob's height
-PIECE = 0.7  # a blob shorter than this, for the tallest, may be a piece of a digit
-APART = 0.9  # the odds each digit of a grouping pays: fewer digits win a near tie
-NARROWEST = 0.2  # touching digits are cut no closer than this many heights apart
-MAX_CUTS = 6
-LEAN = 0.01  # what a cut pays, in strokes crossed, for each column it leans
-NO_DIGIT = float(np.log(1e-6))  # the score of a candidate that is no digit
+
+@dataclass(frozen=True)
+class Tuning:
+    """The tuned values of reading a number, each in the unit its name ends with: "heights"
+    are the candidate's own height unless the name says whose, "strokes" are pen widths
+    (``stroke_width``), odds multiply a candidate's probability of being a digit."""
+
+    # --- the grid and the blobs (this module) ---
+    # A digit's 28x28 input needs no more rows, and every later step works on fewer pixels.
+    label_rows: int = 96
+    # Narrower gaps are closed: the dashes of a stroke drawn fast or faint make one blob.
+    closed_gap_share_of_label_rows: float = 0.03
+
+    # --- grouping blobs into candidates (number.py) ---
+    # A blob with less ink is a speck (a dot, a slip of the pen): never a candidate alone...
+    speck_share_of_largest_mass: float = 0.05
+    # ...it joins the candidate it is this near (in that candidate's heights), or is dropped.
+    speck_reach_in_heights: float = 0.35
+    # A digit is drawn in at most this many strokes (a 4 in two, a 5 with its flag apart).
+    most_blobs_per_candidate: int = 4
+    # Blobs that together are wider than this are two digits or more, never one.
+    widest_candidate_in_heights: float = 1.2
+    # A candidate shorter than this is no digit of the number (a dot over a 1, a fragment).
+    shortest_candidate_in_tallest_blob_heights: float = 0.5
+    # A shorter blob may share a digit with others (a flag, a bar); taller ones side by
+    # side that share no column are two digits.
+    short_blob_in_tallest_blob_heights: float = 0.7
+    # Each candidate of a grouping pays this: blobs that read as surely joined as apart join.
+    odds_charged_per_candidate: float = 0.9
+    # No probability counts as less: a candidate that is no digit costs a bounded amount.
+    least_probability: float = 1e-6
+
+    # --- cutting a candidate (measured in this module, chosen in number.py) ---
+    # A candidate the model is not sure of, this wide, may be two touching digits...
+    unsure_cut_width_in_heights: float = 0.6
+    # ...one read surely must be this wide (two digits joined at a point can read at 0.99).
+    sure_cut_width_in_heights: float = 0.8
+    # Wider, unsure, and no straight cut parts it: try leaning cuts (digits that overlap).
+    leaning_cut_width_in_heights: float = 1.0
+    # Cuts stay this far apart and from the ends: a sliver is no digit.
+    narrowest_digit_in_heights: float = 0.2
+    # The cheapest cuts tried in one candidate, at most.
+    most_cuts: int = 6
+    # A cut through two strokes (a loop) would make two slivers that each look like a 1.
+    most_strokes_per_cut: float = 1.5
+    # A cut crossing less than this only parts ink that touches, and is free.
+    touch_in_strokes: float = 0.5
+    # A cut through a stroke pays this: a slice of a fat digit often reads as a 1.
+    odds_charged_per_stroke_cut: float = 0.7
+    # A cut is kept only if every slice reads as a digit at least this surely.
+    least_slice_probability: float = 0.5
+    # Of two cuts crossing as much ink, the straighter wins.
+    lean_cost_in_strokes_per_column: float = 0.01
+    # More digits than this is no number anyone writes on a pad.
+    most_digits: int = 12
 
 
-@dataclass
-class Blob:
+TUNING = Tuning()
+
+
+@dataclass(frozen=True)
+class Box:
+    """Rows ``top`` to ``bottom`` and columns ``left`` to ``right`` of the grid (the ends
+    exclusive)."""
+
     top: int
     left: int
-    bottom: int  # exclusive
-    right: int  # exclusive
-    mass: float  # the sum of its ink
-    labels: tuple[int, ...]  # the components it is made of
-    part: tuple = ()  # a slice of a cut blob: which cuts bound it (slices may share a box)
+    bottom: int
+    right: int
 
     @property
     def width(self) -> int:
@@ -56,72 +100,85 @@ class Blob:
     def height(self) -> int:
         return self.bottom - self.top
 
-    def joined(self, other: Blob) -> Blob:
-        return Blob(
+    @property
+    def centre(self) -> float:
+        """Its middle column: people write digits side by side, so the blobs of one digit
+        are neighbours in the order of their centres."""
+        return (self.left + self.right) / 2
+
+    def around(self, other: Box) -> Box:
+        """The smallest box holding both."""
+        return Box(
             min(self.top, other.top),
             min(self.left, other.left),
             max(self.bottom, other.bottom),
             max(self.right, other.right),
-            self.mass + other.mass,
-            self.labels + other.labels,
         )
 
-    def shared_columns(self, other: Blob) -> float:
+    def shared_columns(self, other: Box) -> float:
         """The columns both span, as a share of the narrower one's width."""
         shared = min(self.right, other.right) - max(self.left, other.left)
         return max(shared, 0) / min(self.width, other.width)
 
-    def gap(self, other: Blob) -> float:
+    def gap(self, other: Box) -> float:
         """The distance between the two boxes (0 when they overlap)."""
         dx = max(other.left - self.right, self.left - other.right, 0)
         dy = max(other.top - self.bottom, self.top - other.bottom, 0)
         return float(np.hypot(dx, dy))
 
 
-LABEL_ROWS = 96  # a number is read on a grid this many rows high, at most
-CLOSE = 0.03  # gaps narrower than this share of the image's height are closed
+@dataclass(frozen=True)
+class Blob:
+    """One 8-connected component of ink, once gaps narrower than
+    ``closed_gap_share_of_label_rows`` are closed."""
+
+    label: int  # its pixels' value in the labels (find_blobs)
+    box: Box
+    mass: float  # how much ink it holds: the sum of its pixels' ink
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A path down a candidate's ink, from its top row to its bottom row."""
+
+    columns: tuple[int, ...]  # in each row, the first column on the cut's right
+    strokes: float  # how many strokes of the pen the cut crosses (0: none)
 
 
 def on_grid(ink: np.ndarray) -> tuple[np.ndarray, int]:
-    """(ink, factor): ``ink`` reduced by a whole factor to at most LABEL_ROWS rows. Block
-    means keep a thin stroke unbroken; a digit's 28x28 input needs far fewer rows than a
-    pad has, and every later step works on fewer pixels."""
-    factor = -(-ink.shape[0] // LABEL_ROWS)
+    """(ink, factor): ``ink`` reduced by a whole factor to at most ``label_rows`` rows.
+    Block means keep a thin stroke unbroken; a digit's 28x28 input needs far fewer rows
+    than a pad has, and every later step works on fewer pixels."""
+    factor = -(-ink.shape[0] // TUNING.label_rows)
     if factor == 1:
         return ink, 1
     return np.asarray(Image.fromarray(ink).reduce(factor)), factor
 
 
-def ink_components(ink: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
-    """(labels, blobs): the 8-connected blobs of ink > 0, and each pixel's blob (0: none).
-    ``digit_ink`` cuts a digit out."""
-    # Gaps under CLOSE of the height join up: the dashes of a thin stroke drawn fast or
-    # scanned faintly make one blob. Digits written that close are cut apart later.
+def find_blobs(ink: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
+    """(labels, blobs): the blobs of ink > 0, and each pixel's blob label (0: none)."""
+    # Labelled with the small gaps closed, but only inked pixels keep their label: the
+    # dashes of a thin stroke drawn fast or scanned faintly make one blob, with no ink
+    # added. Digits written that close are cut apart later.
     inked = ink > 0
-    labels = label_runs(grow(inked, round(CLOSE / 2 * LABEL_ROWS))) * inked
+    reach = round(TUNING.closed_gap_share_of_label_rows / 2 * TUNING.label_rows)
+    labels = label_blobs(grow(inked, reach)) * inked
     mass = np.bincount(labels.ravel(), ink.ravel(), minlength=int(labels.max()) + 1)
     blobs = []
     for label in range(1, len(mass)):
         rows = np.flatnonzero((labels == label).any(axis=1))
         cols = np.flatnonzero((labels == label).any(axis=0))
-        blobs.append(
-            Blob(
-                int(rows[0]),
-                int(cols[0]),
-                int(rows[-1]) + 1,
-                int(cols[-1]) + 1,
-                float(mass[label]),
-                (label,),
-            )
-        )
+        box = Box(int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+        blobs.append(Blob(label, box, float(mass[label])))
     return labels, blobs
 
 
-def digit_ink(ink: np.ndarray, labels: np.ndarray, blob: Blob) -> np.ndarray:
-    """The ink of ``blob`` alone (other blobs' ink inside its box removed), in its box."""
-    box = np.s_[blob.top : blob.bottom, blob.left : blob.right]
-    mine = functools.reduce(np.logical_or, [labels[box] == label for label in blob.labels])
-    return ink[box] * mine
+def ink_of(ink: np.ndarray, labels: np.ndarray, box: Box, blob_labels: tuple) -> np.ndarray:
+    """The ink of the blobs labelled ``blob_labels`` alone (other blobs' ink inside the
+    box removed), in ``box``."""
+    inside = np.s_[box.top : box.bottom, box.left : box.right]
+    mine = functools.reduce(np.logical_or, [labels[inside] == label for label in blob_labels])
+    return ink[inside] * mine
 
 
 def grow(mask: np.ndarray, reach: int) -> np.ndarray:
@@ -139,8 +196,8 @@ def grow(mask: np.ndarray, reach: int) -> np.ndarray:
     return out
 
 
-def label_runs(mask: np.ndarray) -> np.ndarray:
-    """8-connected components of a boolean mask, labelled 1..n (0 = no ink).
+def label_blobs(mask: np.ndarray) -> np.ndarray:
+    """The 8-connected components of a boolean mask, labelled 1..n (0 = no ink).
 
     Labels runs of ink row by row and joins the runs that touch a run of the row above
     (union-find over runs, so the Python work grows with the number of runs, not pixels).
@@ -180,102 +237,19 @@ def label_runs(mask: np.ndarray) -> np.ndarray:
     return labels
 
 
-def group_digits(blobs: list[Blob], sure) -> list[Blob]:
-    """The digits the blobs make, left to right (see the module's docstring).
-
-    Specks join the digit they are near, or are dropped. The other blobs, in order of
-    their centres, are grouped into digits by recognition: ``sure(groups)`` gives, for
-    each candidate group of neighbouring blobs, the probability that it is one digit,
-    and the grouping with the highest product wins.
-    """
-    if not blobs:
-        return []
-    largest = max(blob.mass for blob in blobs)
-    digits = sorted((b for b in blobs if b.mass >= SPECK * largest), key=centre)
-    specks = [b for b in blobs if b.mass < SPECK * largest]
-    if len(digits) > 1:
-        digits = best_grouping(digits, sure)
-    for speck in sorted(specks, key=lambda b: -b.mass):
-        nearest = min(range(len(digits)), key=lambda i: digits[i].gap(speck))
-        if digits[nearest].gap(speck) <= NEAR * digits[nearest].height:
-            digits[nearest] = digits[nearest].joined(speck)
-        # else: a stray speck far from any digit, dropped
-    return digits
+def straight_cuts(ink: np.ndarray, height: int) -> list[Cut]:
+    """Where a candidate of touching digits could be cut straight down: its thinnest
+    columns, apart from each other and from its ends by a narrow digit."""
+    strokes = ink.sum(axis=0) / stroke_width(ink)  # the strokes each column crosses
+    chosen = thinnest(strokes, cut_spacing(height))
+    return [Cut((column,) * ink.shape[0], float(strokes[column])) for column in chosen]
 
 
-def centre(blob: Blob) -> float:
-    return (blob.left + blob.right) / 2
-
-
-def joined(blobs: list[Blob]) -> Blob:
-    return functools.reduce(Blob.joined, blobs)
-
-
-def best_grouping(blobs: list[Blob], sure) -> list[Blob]:
-    """Blobs (sorted by centre) grouped into runs of up to GROUP neighbours, choosing the
-    grouping whose groups are most surely digits: the largest sum of log(sure), found by
-    dynamic programming over one batch of all candidate groups."""
-    n = len(blobs)
-    spans = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + GROUP) + 1)]
-    groups = {(i, j): joined(blobs[i:j]) for i, j in spans}
-    # A group much wider than tall, or much shorter than the tallest blob, is not a digit
-    # of this number (a dot over a 1, a fragment): the model need not be asked.
-    tallest = max(blob.height for blob in blobs)
-
-    def may_be_one_digit(i: int, j: int) -> bool:
-        group = groups[i, j]
-        if group.height < SHORTEST * tallest:
-            return False
-        if j - i == 1:
-            return True
-        # Full-height blobs side by side, not sharing a column, are two digits: only a
-        # short piece (a flag, a bar, half of a broken loop) or blobs that overlap can
-        # belong together.
-        pieces = blobs[i:j]
-        short = any(b.height < PIECE * tallest for b in pieces)
-        overlap = any(a.shared_columns(b) > 0 for a, b in itertools.pairwise(pieces))
-        return group.width <= WIDEST * group.height and (short or overlap)
-
-    asked = [s for s in spans if may_be_one_digit(*s)]
-    # A group that cannot be one digit counts as a non-digit for each digit that would fit
-    # across it: otherwise, when one blob of a row is no digit (too small, or unreadable),
-    # swallowing the whole row into one group would cost no more than leaving it out.
-    score = {
-        (i, j): NO_DIGIT * max(1, round(groups[i, j].width / groups[i, j].height)) for i, j in spans
-    }
-    sures = sure([groups[s] for s in asked])
-    score.update(zip(asked, np.log(np.maximum(sures, 1e-6)), strict=True))
-    # Each digit pays odds of APART: pieces that read about as surely joined as apart are
-    # one digit (a 1 with a stray second stroke beside it, a 4 drawn in two strokes).
-    score = {span: value + np.log(APART) for span, value in score.items()}
-    return [groups[span] for span in best_path(score, n + 1)]
-
-
-@dataclass(frozen=True)
-class Cut:
-    """A cut down a blob, from its top row to its bottom row."""
-
-    columns: tuple[int, ...]  # in each row, the first column on the cut's right
-    strokes: float  # how many strokes of the pen the cut crosses (0: none)
-
-
-def cut_columns(ink: np.ndarray, height: int) -> list[Cut]:
-    """Where a blob of touching digits could be cut straight down: its thinnest columns,
-    where the cut crosses no more than one stroke (cutting through a loop would make two
-    slivers that each look like a 1), apart from each other and from its ends by a narrow
-    digit."""
-    profile = ink.sum(axis=0) / stroke_width(ink)  # the strokes each column crosses
-    chosen = thinnest(profile, max(2, int(NARROWEST * height)))
-    return [Cut((column,) * ink.shape[0], float(profile[column])) for column in chosen]
-
-
-def cut_paths(ink: np.ndarray, height: int) -> list[Cut]:
-    """Where a blob of digits written so close that they overlap could be cut: paths
-    down it, leaning by up to a column a row, that cross the least ink (dynamic
-    programming, row by row). Like cut_columns's, they cross no more than one stroke and
-    stay a narrow digit apart from each other and from the blob's ends; each column of
-    lean costs a little, so a straight cut is preferred."""
-    spacing = max(2, int(NARROWEST * height))
+def leaning_cuts(ink: np.ndarray, height: int) -> list[Cut]:
+    """Where a candidate of digits written so close that they overlap could be cut: paths
+    down it, leaning by up to a column a row, that cross the least ink. Like straight
+    cuts, they stay a narrow digit apart from each other and from the ends."""
+    spacing = cut_spacing(height)
     cost = ink / stroke_width(ink)  # the strokes crossed in each pixel
     cost[:, :spacing] = cost[:, ink.shape[1] - spacing + 1 :] = np.inf  # no slivers
     crossed, paths = cheapest_paths(cost)
@@ -288,17 +262,23 @@ def cut_paths(ink: np.ndarray, height: int) -> list[Cut]:
     return [Cut(tuple(paths[:, end].tolist()), float(crossed[end])) for end in ends]
 
 
+def cut_spacing(height: int) -> int:
+    """The columns between two cuts, and between a cut and an end, at least."""
+    return max(2, int(TUNING.narrowest_digit_in_heights * height))
+
+
 def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(crossed, paths): for each column of the bottom row, the path down to it from the
     top row that adds up the least ``cost`` (moving at most a column a row, each column
-    of lean paying LEAN), and what it adds up to; ``paths[:, c]`` is the path to column c."""
+    of lean paying ``lean_cost_in_strokes_per_column``), and what it adds up to (dynamic
+    programming, row by row); ``paths[:, c]`` is the path to column c."""
     rows, width = cost.shape
     crossed = cost[0].copy()  # the cheapest path from the top to each column of this row
     came = np.zeros((rows, width), np.int8)  # where each pixel's cheapest path came from
     for row in range(1, rows):
         best = crossed.copy()
         for step, ahead, behind in ((-1, np.s_[1:], np.s_[:-1]), (1, np.s_[:-1], np.s_[1:])):
-            leaning = crossed[behind] + LEAN
+            leaning = crossed[behind] + TUNING.lean_cost_in_strokes_per_column
             better = leaning < best[ahead]
             best[ahead][better] = leaning[better]
             came[row, ahead][better] = step
@@ -311,14 +291,14 @@ def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def thinnest(strokes: np.ndarray, spacing: int, apart=None) -> list[int]:
-    """Up to MAX_CUTS columns where ``strokes`` is lowest and no more than one stroke
-    (1.5), ``spacing`` from both ends and ``apart(column, other)`` from each other (by
-    default ``spacing`` apart), left to right."""
+    """Up to ``most_cuts`` columns where ``strokes`` is lowest and at most
+    ``most_strokes_per_cut``, ``spacing`` from both ends and ``apart(column, other)`` from
+    each other (by default ``spacing`` apart), left to right."""
     apart = apart or (lambda column, other: abs(column - other) >= spacing)
     width = len(strokes)
     chosen: list[int] = []
     for column in np.argsort(strokes, kind="stable").tolist():
-        if strokes[column] > 1.5 or len(chosen) == MAX_CUTS:
+        if strokes[column] > TUNING.most_strokes_per_cut or len(chosen) == TUNING.most_cuts:
             break
         if spacing <= column <= width - spacing and all(apart(column, c) for c in chosen):
             chosen.append(column)
@@ -334,19 +314,3 @@ def stroke_width(ink: np.ndarray) -> float:
     if not crossed.any():
         return 1.0
     return float(np.median(ink.sum(axis=0)[crossed] / starts[crossed]))
-
-
-def best_path(score: dict, points: int) -> list[tuple[int, int]]:
-    """The spans (i, j) covering 0..points-1 whose scores add up to the most (dynamic
-    programming); ``score[i, j]`` for every i < j."""
-    best = [0.0] + [-np.inf] * (points - 1)
-    start = [0] * points
-    for j in range(1, points):
-        for i in range(j):
-            if (i, j) in score and best[i] + score[i, j] > best[j]:
-                best[j], start[j] = best[i] + score[i, j], i
-    path, j = [], points - 1
-    while j > 0:
-        path.append((start[j], j))
-        j = start[j]
-    return path[::-1]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from serve.core.contract import NOT_A_DIGIT_BELOW, SURE_FROM
+
 VERDICTS = ("digit", "unsure", "not_a_digit")
 
 
@@ -23,7 +25,7 @@ class Thresholds:
 
 
 # For a model whose metadata carries no thresholds of its own (one exported by hand).
-FALLBACK = Thresholds(not_a_digit_below=0.5, sure_from=0.9)
+FALLBACK = Thresholds(not_a_digit_below=NOT_A_DIGIT_BELOW, sure_from=SURE_FROM)
 
 
 def thresholds_for(

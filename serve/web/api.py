@@ -8,12 +8,13 @@ import io
 import time
 
 import numpy as np
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from PIL import Image
 from werkzeug.exceptions import BadRequest
 
 from serve.core.contract import IS_DIGIT_NAME, OUTPUT_NAME
 from serve.core.read import READS
+from serve.web.context import get_reader, get_settings
 from serve.web.offload import off_the_event_loop
 from serve.web.openapi import openapi_document
 from serve.web.uploads import uploaded_bytes
@@ -35,7 +36,7 @@ def predict():
     what = request.args.get("read", "digit")
     if what not in READS:
         raise BadRequest(f"read must be 'digit' (the default) or 'number', not {what[:40]!r}")
-    reading = off_the_event_loop(current_app.extensions["reader"].read, uploaded_bytes(), what)
+    reading = off_the_event_loop(get_reader().read, uploaded_bytes(), what)
     # The model's-eye view costs as much as the model itself, so only callers that show
     # it (the page) ask for it: /predict?include=model_input.
     if "model_input" in request.args.get("include", "").split(","):
@@ -48,7 +49,7 @@ def predict():
 
 @bp.get("/healthz")
 def healthz():
-    predictor = current_app.extensions["predictor"]
+    predictor = get_reader().predictor
     meta = predictor.metadata
     return jsonify(
         status="ok",
@@ -67,8 +68,4 @@ def healthz():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(
-        openapi_document(
-            current_app.extensions["settings"], current_app.extensions["predictor"].thresholds
-        )
-    )
+    return jsonify(openapi_document(get_settings(), get_reader().predictor.thresholds))

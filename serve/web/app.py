@@ -1,4 +1,4 @@
-"""The app factory: ``create_app()`` builds the Flask app around one Predictor.
+"""The app factory: ``create_app()`` builds the Flask app around one Reader.
 
 gunicorn calls it in each worker after the fork (serve/gunicorn_conf.py has no preload),
 so every worker process opens its own onnxruntime session.
@@ -10,7 +10,7 @@ from flask import Flask
 
 from serve.core.read import Reader
 from serve.settings import ROOT, Settings
-from serve.web import api, errors, headers, observability, pages, uploads, v2
+from serve.web import api, context, errors, headers, observability, pages, uploads, v2
 
 
 def create_app(settings: Settings | None = None, **flask_config) -> Flask:
@@ -21,13 +21,11 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     app.request_class = uploads.InMemoryRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes  # Werkzeug answers 413
     app.config.update(flask_config)
-    app.extensions["settings"] = settings
-    app.extensions["reader"] = Reader.from_settings(settings)
-    app.extensions["predictor"] = app.extensions["reader"].predictor
+    context.keep(app, settings, Reader.from_settings(settings))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(v2.bp)
     errors.register(app)
-    observability.register(app)
+    observability.register(app, settings.log_level)
     headers.register(app)
     return app

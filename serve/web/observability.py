@@ -61,8 +61,8 @@ def metrics_registry():
     return REGISTRY
 
 
-def register(app: Flask) -> None:
-    configure_logging(app.extensions["settings"].log_level)
+def register(app: Flask, log_level: str) -> None:
+    configure_logging(log_level)
 
     @app.before_request
     def start_timer():

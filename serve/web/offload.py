@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 
-from flask import current_app
 from gevent import monkey
 from gevent.threadpool import ThreadPool
+
+from serve.web.context import get_settings
 
 
 @functools.cache
@@ -27,7 +28,7 @@ def off_the_event_loop(function, *args):
     """function(*args), in a native thread when serving under gevent."""
     if not monkey.is_module_patched("threading"):
         return function(*args)
-    pool = cpu_threads(current_app.extensions["settings"].cpu_threads)
+    pool = cpu_threads(get_settings().cpu_threads)
     result, error = pool.apply(outcome, (function, *args))
     if error is not None:
         raise error

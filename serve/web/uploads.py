@@ -6,9 +6,11 @@ import contextlib
 import io
 
 import gevent
-from flask import Request, current_app, request
+from flask import Request, request
 from gevent import monkey
 from werkzeug.exceptions import BadRequest, RequestTimeout
+
+from serve.web.context import get_settings
 
 UPLOAD_FIELDS = ("image", "file")
 
@@ -40,7 +42,7 @@ def uploaded_bytes() -> bytes:
 def upload_deadline():
     """Under gunicorn's gevent workers a slow sender holds only a greenlet, but it is
     still cut off: gevent.Timeout interrupts the wait for the rest of the body (408)."""
-    seconds = current_app.extensions["settings"].upload_timeout
+    seconds = get_settings().upload_timeout
     if not (seconds and monkey.is_module_patched("socket")):
         yield
         return

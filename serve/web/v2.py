@@ -13,9 +13,10 @@ import json
 import math
 
 import numpy as np
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from serve.core.contract import INPUT_SHAPE, IS_DIGIT_NAME, OUTPUT_NAME, OUTPUT_SHAPES
+from serve.web.context import get_reader
 from serve.web.offload import off_the_event_loop
 
 MODEL = "mnist"
@@ -51,7 +52,7 @@ def metadata():
         name=MODEL,
         versions=["1"],
         platform="onnxruntime_onnx",
-        inputs=[tensor(current_app.extensions["predictor"].input_name, INPUT_SHAPE)],
+        inputs=[tensor(get_reader().predictor.input_name, INPUT_SHAPE)],
         outputs=[tensor(name, shape) for name, shape in OUTPUT_SHAPES.items()],
     )
 
@@ -66,7 +67,7 @@ def infer():
     body = request_body()
     batch = input_batch(body)
     wanted = requested_outputs(body)
-    probs, is_digit = off_the_event_loop(current_app.extensions["predictor"].predict, batch)
+    probs, is_digit = off_the_event_loop(get_reader().predictor.predict, batch)
     values = {OUTPUT_NAME: probs, IS_DIGIT_NAME: is_digit}
     answer = {
         "model_name": MODEL,
@@ -99,7 +100,7 @@ def input_batch(body) -> np.ndarray:
     """The request's one input as float32 [N, 28, 28, 1], or ProtocolError."""
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
         raise ProtocolError("the body must be a JSON object with an 'inputs' list")
-    expected = current_app.extensions["predictor"].input_name
+    expected = get_reader().predictor.input_name
     if len(body["inputs"]) != 1 or not isinstance(body["inputs"][0], dict):
         raise ProtocolError(f"the model takes one input, '{expected}'")
     given = body["inputs"][0]

@@ -1,6 +1,8 @@
 """`python -m serve.batch` over a mixed folder tree: every image has its row."""
 
+import ast
 import csv
+import graphlib
 import json
 import os
 import re
@@ -13,8 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from serve import batch
-from serve.batch import COLUMNS, main
+from serve.batch import cli
+from serve.batch.cli import main
+from serve.batch.files import find_images
+from serve.batch.rows import COLUMNS, RowMaker
+from serve.settings import Settings
 from support.drawings import jpeg_bytes, mnist_sample, png_bytes, redraw, scan
 from train import negatives
 
@@ -139,6 +144,12 @@ def digit_png():
     return png_bytes(Image.fromarray(images[0]))
 
 
+@pytest.fixture(scope="module")
+def maker():
+    """What each worker process holds: the model, and rows made from files."""
+    return RowMaker(Settings.from_environment().model_path)
+
+
 @pytest.fixture
 def deadline():
     """Fail, rather than hang the whole test run, if reading blocks (a named pipe)."""
@@ -226,7 +237,7 @@ def test_link_to_a_parent_folder_is_not_followed(tmp_path, digit_png):
     (root / "sub").mkdir(parents=True)
     (root / "sub" / "1.png").write_bytes(digit_png)
     (root / "sub" / "up").symlink_to(root, target_is_directory=True)  # a loop if followed
-    images, skipped = batch.find_images([root])
+    images, skipped = find_images([str(root)])
     assert [shown for shown, _ in images] == ["tree/sub/1.png"]
     assert skipped == 0
 
@@ -238,14 +249,13 @@ def test_file_deleted_during_the_run_gets_a_row_and_the_run_goes_on(
     root.mkdir()
     for name in ("a.png", "b.png", "c.png"):
         (root / name).write_bytes(digit_png)
-    find_images = batch.find_images
 
     def find_then_delete(paths):  # the walk saw b.png; it is gone when it is read
         found = find_images(paths)
         (root / "b.png").unlink()
         return found
 
-    monkeypatch.setattr(batch, "find_images", find_then_delete)
+    monkeypatch.setattr(cli, "find_images", find_then_delete)
     status, rows = run_in_process([root], tmp_path)
     assert status == 1
     assert list(rows) == ["tree/a.png", "tree/b.png", "tree/c.png"]
@@ -269,7 +279,7 @@ def test_file_without_read_permission_gets_a_row(tmp_path, digit_png):
     assert rows["tree/locked.png"]["error"] == "cannot read the file: permission denied"
 
 
-def test_permission_denied_on_open_gets_a_row(tmp_path, digit_png, monkeypatch):
+def test_permission_denied_on_open_gets_a_row(tmp_path, digit_png, maker, monkeypatch):
     """The same as above, for any user: opening the file is refused."""
     locked = tmp_path / "locked.png"
     locked.write_bytes(digit_png)
@@ -281,11 +291,11 @@ def test_permission_denied_on_open_gets_a_row(tmp_path, digit_png, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", refuse)
-    assert batch.load_one(locked) == (None, [], "cannot read the file: permission denied")
+    assert maker.load(locked) == (None, [], "cannot read the file: permission denied")
 
 
 def test_file_swapped_for_a_pipe_after_the_check_is_not_read(
-    tmp_path, digit_png, monkeypatch, deadline
+    tmp_path, digit_png, maker, monkeypatch, deadline
 ):
     """A race: the path passes the stat check, then is a named pipe when it is opened.
 
@@ -301,7 +311,7 @@ def test_file_swapped_for_a_pipe_after_the_check_is_not_read(
         "stat",
         lambda path, *a, **k: real_stat(regular if Path(path) == pipe else path, *a, **k),
     )
-    model_input, number, error = batch.load_one(pipe)
+    model_input, number, error = maker.load(pipe)
     assert model_input is None and number == []
     assert error == "not a regular file: it is a named pipe (FIFO), so it was not read"
 
@@ -393,3 +403,31 @@ def test_read_number_adds_number_and_count_columns(tmp_path):
     read = [by_path[path]["number"] == number for path, number in truth.items()]
     assert sum(read) >= 5
     assert all(int(by_path[p]["count"]) == len(n) for p, n in truth.items() if by_path[p]["number"])
+
+
+def batch_imports(path: Path) -> set[str]:
+    """The modules of serve.batch that the module at ``path`` imports, anywhere in it."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module == "serve.batch":
+            names |= {f"serve.batch.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module or "")
+    return {name for name in names if name.split(".")[:2] == ["serve", "batch"]}
+
+
+def test_the_batch_modules_import_one_way_only():
+    """cli -> engines -> rows -> files: no module imports one that imports it back."""
+    package = REPO / "serve" / "batch"
+    imports = {
+        "serve.batch" + ("" if path.stem == "__init__" else f".{path.stem}"): batch_imports(path)
+        for path in package.glob("*.py")
+    }
+    assert "serve.batch.cli" in imports and "serve.batch.files" in imports
+    order = list(graphlib.TopologicalSorter(imports).static_order())  # CycleError if not
+    assert order.index("serve.batch.files") < order.index("serve.batch.rows")
+    assert order.index("serve.batch.rows") < order.index("serve.batch.local")
+    assert order.index("serve.batch.local") < order.index("serve.batch.cli")
+    assert imports["serve.batch.files"] == set()

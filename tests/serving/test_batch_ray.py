@@ -5,7 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from serve.batch import main
+from serve.batch.cli import main
+from serve.batch.files import BucketFile
+from serve.batch.rows import RowMaker
+from serve.settings import Settings
 from support.drawings import mnist_sample, png_bytes, redraw
 
 pytest.importorskip("ray")
@@ -86,11 +89,9 @@ def test_ray_reads_a_bucket_as_the_local_engine_reads_the_folder(mixed_tree, buc
 
 
 def test_a_file_gone_from_the_bucket_gets_its_row(bucket):
-    from serve import batch
-    from serve.batch_ray import BucketFile, read_file
-
     gone = BucketFile("s3://images/scans", "images/scans/gone.png")
-    assert batch.load_one(gone, read_file) == (
+    maker = RowMaker(Settings.from_environment().model_path)
+    assert maker.load(gone) == (
         None,
         [],
         "the file is gone: it was deleted or moved after the folders were listed",

@@ -18,7 +18,7 @@ def test_importing_the_core_loads_no_web_framework():
     loaded = modules_loaded_by(
         "import serve.core.decode, serve.core.preprocess, "
         "serve.core.predictor, serve.core.postprocess, "
-        "serve.core.contract, serve.settings"
+        "serve.core.contract, serve.core.read, serve.settings"
     )
     assert loaded.isdisjoint(WEB_ONLY), loaded & set(WEB_ONLY)
 
@@ -28,8 +28,8 @@ def test_the_batch_command_loads_no_web_framework(tmp_path):
 
     Image.new("L", (28, 28)).save(tmp_path / "blank.png")
     code = (
-        "import sys\nfrom serve import batch\n"
-        f"batch.main([{str(tmp_path)!r}, '-o', {str(tmp_path / 'out.csv')!r}, '--quiet'])"
+        "import sys\nfrom serve.batch import cli\n"
+        f"cli.main([{str(tmp_path)!r}, '-o', {str(tmp_path / 'out.csv')!r}, '--quiet'])"
     )
     loaded = modules_loaded_by(code)
     assert "serve" in loaded and loaded.isdisjoint(WEB_ONLY), loaded & set(WEB_ONLY)

@@ -4,7 +4,9 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from support.drawings import canvas_png
+from serve.settings import Settings
+from serve.web.app import create_app
+from support.drawings import SHIPPED_MODEL, canvas_png
 from support.server import post_image
 
 
@@ -56,3 +58,24 @@ def test_real_errors_match_the_documented_statuses(client, spec):
 
 def test_healthz_matches_the_schema(client, spec):
     OAS30Validator(schema(spec, "Health")).validate(client.get("/healthz").get_json())
+
+
+def test_the_document_states_this_servers_limits_and_thresholds():
+    settings = Settings(
+        model_path=SHIPPED_MODEL,
+        upload_timeout=3,
+        max_upload_bytes=1_234_567,
+        max_image_pixels=1000,
+        max_photo_pixels=2000,
+        not_a_digit_below=0.25,
+        sure_from=0.75,
+    )
+    spec = create_app(settings).test_client().get("/openapi.json").get_json()
+    responses = spec["paths"]["/predict"]["post"]["responses"]
+    assert responses["408"]["description"] == "The body took over 3 s to arrive"
+    assert responses["413"]["description"] == (
+        "Body over 1,234,567 bytes, or an image over 1,000 pixels (2,000 for JPEG)"
+    )
+    verdict = spec["components"]["schemas"]["Prediction"]["properties"]["verdict"]
+    assert "is_digit < 0.25;" in verdict["description"]
+    assert "is_digit x prob >= 0.75;" in verdict["description"]

@@ -6,7 +6,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
-from train.train import affine_transforms, augment, vary_stroke_width  # noqa: E402
+from train.augment import affine_transforms, augment, vary_stroke_width  # noqa: E402
 
 
 def bar(horizontal=True):

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from serve.core.contract import LOGITS
 from train.train import main
 
 pytestmark = pytest.mark.slow
@@ -53,7 +54,7 @@ def test_saved_weights_reload_into_a_rebuilt_model_with_identical_outputs(traine
     second.load_weights(str(trained / "checkpoints" / "best.weights.h5"))
     out_first = first.predict(digits, verbose=0)
     np.testing.assert_array_equal(out_first, second.predict(digits, verbose=0))
-    assert out_first.shape == (16, 11)  # ten digits and "not a digit", as logits
+    assert out_first.shape == (16, LOGITS)  # ten digits and "not a digit", as logits
     # A freshly initialised model answers differently, so the comparison above means something.
     assert not np.allclose(out_first, build_model().predict(digits, verbose=0))
 

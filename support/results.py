@@ -1,8 +1,8 @@
 """benchmarks/results.json: every benchmark's figures, with where and when they were made.
 
 Each script records its own part (``record(name=figures)``), with where and when it was
-measured in the part's "measured"; the file keeps the other parts. The README's
-performance table is made from it (benchmarks/report.py).
+measured in the part's "measured"; the file keeps the other parts. benchmarks/report.py
+makes docs/performance.md from it.
 """
 
 from __future__ import annotations

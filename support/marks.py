@@ -1,0 +1,143 @@
+"""Numbers written with marks as people write them on the pad: a decimal point, a minus
+sign, a thousands comma; and digits with marks that are no part of a number: a plus
+between them, a ring round one, a line under them.
+
+``write(text, rng)`` draws a string of digits and marks ("3.14", "-52", "1,000", "2+2")
+with MNIST test digits and pen strokes of the digits' own thickness, on a canvas as the
+page sends it; ``ringed`` and ``underlined`` draw the other foreign marks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from support.drawings import mnist_sample
+from train.drawn import ink_only, on_canvas, pen_mask
+
+MARKS = ".,-+"
+
+
+def digit_inks(rng: np.random.Generator, digits: str, size: int, pen: float) -> list[np.ndarray]:
+    """An MNIST test digit for each character of ``digits``, drawn about ``size`` px tall."""
+    images, labels = mnist_sample()
+    inks = []
+    for char in digits:
+        choices = np.flatnonzero(labels == int(char))
+        digit = images[int(rng.choice(choices))]
+        inks.append(ink_only(pen_mask(digit, int(size * rng.uniform(0.9, 1.05) * 28 / 20), pen)))
+    return inks
+
+
+def stroke_width(ink: np.ndarray) -> int:
+    """The pen's width in a drawn digit: twice its area over its outline."""
+    mask = np.pad(ink > 128, 1)
+    outline = np.count_nonzero(
+        mask
+        & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
+    )
+    return max(3, round(2 * np.count_nonzero(mask) / max(outline, 1)))
+
+
+def mark_ink(mark: str, size: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A mark drawn with a pen ``width`` px wide, for digits ``size`` px tall, in its own
+    box (the box's height says where it sits: see ``place``)."""
+    jitter = lambda: rng.uniform(-0.04, 0.04) * size  # noqa: E731
+    if mark == ".":
+        side = min(max(width + 2, int(width * rng.uniform(1.0, 1.6))), int(0.3 * size))
+        image = Image.new("L", (side + 4, side + 4), 0)
+        ImageDraw.Draw(image).ellipse([2, 2, side + 1, side + 1], fill=255)
+    elif mark == ",":
+        length = int(size * rng.uniform(0.18, 0.3))
+        image = Image.new("L", (length // 2 + width * 2, length + width * 2), 0)
+        top, bottom = (width + length // 4, width), (width, length + width)
+        ImageDraw.Draw(image).line([top, bottom], fill=255, width=width, joint="curve")
+    elif mark in "-+":
+        span = int(size * rng.uniform(0.35, 0.6))
+        image = Image.new("L", (span + 2 * width, span + 2 * width), 0)
+        draw = ImageDraw.Draw(image)
+        middle = (span + 2 * width) / 2
+        draw.line(
+            [(width, middle + jitter()), (span + width, middle + jitter())], fill=255, width=width
+        )
+        if mark == "+":
+            draw.line(
+                [(middle + jitter(), width), (middle + jitter(), span + width)],
+                fill=255,
+                width=width,
+            )
+    else:
+        raise ValueError(mark)
+    return ink_only(np.asarray(image))
+
+
+def place(mark: str, ink: np.ndarray, top: int, size: int) -> int:
+    """Where a mark's top goes, for digits whose tops are at ``top`` and ``size`` px tall:
+    points and commas on the baseline, signs at mid-height."""
+    if mark == ".":
+        return top + size - ink.shape[0]
+    if mark == ",":
+        return top + size - ink.shape[0] // 3
+    return top + size // 2 - ink.shape[0] // 2
+
+
+def write(
+    text: str, rng: np.random.Generator, gaps: tuple[float, float] = (0.05, 0.35)
+) -> Image.Image:
+    """``text`` (digits and the MARKS) written on one canvas, left to right, with one pen."""
+    size = int(rng.integers(90, 170))
+    pen = float(rng.random())
+    digits = [c for c in text if c.isdigit()]
+    inks = iter(digit_inks(rng, "".join(digits), size, pen))
+    drawn = [next(inks) if c.isdigit() else None for c in text]
+    width = int(np.median([stroke_width(d) for d in drawn if d is not None]))
+    drawn = [
+        d if d is not None else mark_ink(c, size, width, rng)
+        for c, d in zip(text, drawn, strict=True)
+    ]
+    margin = 30
+    tops = []
+    for c, ink in zip(text, drawn, strict=True):
+        base = margin + int(size * rng.uniform(-0.05, 0.05))
+        tops.append(base + (size - ink.shape[0]) if c.isdigit() else place(c, ink, base, size))
+    spaces = [int(size * rng.uniform(*gaps)) for _ in drawn[1:]]
+    canvas_w = sum(ink.shape[1] for ink in drawn) + sum(spaces) + 2 * margin
+    canvas_h = max(top + ink.shape[0] for top, ink in zip(tops, drawn, strict=True)) + margin
+    canvas = np.zeros((max(canvas_h, 280), canvas_w), np.uint8)
+    x = margin
+    for ink, top, space in zip(drawn, tops, [0, *spaces], strict=True):
+        x += space
+        top = max(top, 0)
+        region = canvas[top : top + ink.shape[0], x : x + ink.shape[1]]
+        np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
+        x += ink.shape[1]
+    return on_canvas(canvas)
+
+
+def around(drawing: Image.Image, rng: np.random.Generator, how: str) -> Image.Image:
+    """A drawing (as ``write`` makes it) with a ring round its ink, or a line under it."""
+    alpha = np.asarray(drawing.getchannel("A"))
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    height = bottom - top
+    width = stroke_width(alpha)
+    pad = int(height * 0.35)
+    canvas = Image.new("L", (alpha.shape[1] + 2 * pad, alpha.shape[0] + 2 * pad), 0)
+    canvas.paste(Image.fromarray(alpha), (pad, pad))
+    draw = ImageDraw.Draw(canvas)
+    top, bottom, left, right = top + pad, bottom + pad, left + pad, right + pad
+    if how == "ring":
+        grow = height * rng.uniform(0.15, 0.3)
+        box = [left - grow, top - grow, right + grow, bottom + grow]
+        draw.ellipse(box, outline=255, width=width)
+    elif how == "underline":
+        y = bottom + height * rng.uniform(0.08, 0.2)
+        reach = (right - left) * rng.uniform(0.0, 0.1)
+        draw.line(
+            [(left - reach, y), (right + reach, y + rng.uniform(-0.05, 0.05) * height)],
+            fill=255,
+            width=width,
+        )
+    else:
+        raise ValueError(how)
+    return on_canvas(np.asarray(canvas))
