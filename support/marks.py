@@ -9,6 +9,8 @@ page sends it; ``ringed`` and ``underlined`` draw the other foreign marks.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -48,12 +50,20 @@ def mark_ink(mark: str, size: int, width: int, rng: np.random.Generator) -> np.n
         image = Image.new("L", (side + 4, side + 4), 0)
         ImageDraw.Draw(image).ellipse([2, 2, side + 1, side + 1], fill=255)
     elif mark == ",":
-        length = int(size * rng.uniform(0.18, 0.3))
-        image = Image.new("L", (length // 2 + width * 2, length + width * 2), 0)
-        top, bottom = (width + length // 4, width), (width, length + width)
-        ImageDraw.Draw(image).line([top, bottom], fill=255, width=width, joint="curve")
+        # A blob with a tail curling down and to the left.
+        length = max(int(size * rng.uniform(0.2, 0.32)), int(2.5 * width))
+        image = Image.new("L", (length + width * 2, length + width * 2), 0)
+        draw = ImageDraw.Draw(image)
+        x, y = width + length * rng.uniform(0.3, 0.5), width
+        draw.ellipse([x - width * 0.7, y - width * 0.2, x + width * 0.7, y + width * 1.2], fill=255)
+        tail = [
+            (x, y + width * 0.5),
+            (x - length * 0.1, y + length * 0.6),
+            (x - length * 0.3, y + length),
+        ]
+        draw.line(tail, fill=255, width=max(3, int(width * rng.uniform(0.6, 1.0))), joint="curve")
     elif mark in "-+":
-        span = int(size * rng.uniform(0.35, 0.6))
+        span = int(size * rng.uniform(0.4, 0.7))
         image = Image.new("L", (span + 2 * width, span + 2 * width), 0)
         draw = ImageDraw.Draw(image)
         middle = (span + 2 * width) / 2
@@ -100,7 +110,11 @@ def write(
     for c, ink in zip(text, drawn, strict=True):
         base = margin + int(size * rng.uniform(-0.05, 0.05))
         tops.append(base + (size - ink.shape[0]) if c.isdigit() else place(c, ink, base, size))
-    spaces = [int(size * rng.uniform(*gaps)) for _ in drawn[1:]]
+    # A mark is drawn a little apart from its digits: closer, it would join one of them.
+    spaces = [
+        int(size * rng.uniform(max(gaps[0], 0.1) if mark else gaps[0], gaps[1]))
+        for mark in (not (a.isdigit() and b.isdigit()) for a, b in itertools.pairwise(text))
+    ]
     canvas_w = sum(ink.shape[1] for ink in drawn) + sum(spaces) + 2 * margin
     canvas_h = max(top + ink.shape[0] for top, ink in zip(tops, drawn, strict=True)) + margin
     canvas = np.zeros((max(canvas_h, 280), canvas_w), np.uint8)

@@ -52,10 +52,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from serve.core.marks import find_marks
 from serve.core.postprocess import postprocess
 from serve.core.preprocess import checked_grey, ink_map, mnist_layout, to_grey_with_origin
 from serve.core.segment import (
@@ -65,6 +67,7 @@ from serve.core.segment import (
     Cut,
     find_blobs,
     ink_of,
+    is_dot,
     leaning_cuts,
     on_grid,
     straight_cuts,
@@ -121,28 +124,103 @@ class Answers:
 
 
 def read_number(image, predictor) -> tuple[np.ndarray, dict]:
-    """A decoded image -> (model inputs (N, 28, 28, 1), the answer: number, count, digits)."""
+    """A decoded image -> (model inputs (N, 28, 28, 1), the answer: number, value,
+    verdict, reason, count, digits, parts)."""
     grey, origin = to_grey_with_origin(image)
     ink = ink_map(checked_grey(grey))  # refuses what one digit's reading refuses
     ink, factor = on_grid(ink)
     labels, blobs = find_blobs(ink)
+    marks, blobs = find_marks(blobs, ink, labels)
     answers = Answers(predictor)
-    candidates = group(blobs, ink, labels, answers)[: TUNING.most_digits]
-    candidates = cut(candidates, answers, predictor.thresholds)
+    candidates = group(blobs, ink, labels, answers)
+    if len(candidates) <= TUNING.most_digits:  # more are not read: cutting makes more still
+        candidates = cut(candidates, answers, predictor.thresholds)
     scale = image.info.get("scale", 1.0)
-    digits = []
-    inputs = []
-    for candidate, (model_input, p, d) in zip(candidates, answers.of(candidates), strict=True):
-        answer = postprocess(p, d, predictor.thresholds)
-        box = in_upload(ink_box(candidate), grey.shape, origin, factor, scale)
-        digits.append({**answer, "box": box})
+
+    def in_pixels(box: Box) -> list[int]:
+        return in_upload(box, grey.shape, origin, factor, scale)
+
+    read = candidates[: TUNING.most_digits]
+    digits, inputs = [], []
+    for candidate, (model_input, p, d) in zip(read, answers.of(read), strict=True):
+        digits.append(
+            {**postprocess(p, d, predictor.thresholds), "box": in_pixels(ink_box(candidate))}
+        )
         inputs.append(model_input)
-    readable = all(d["verdict"] != "not_a_digit" for d in digits)
+    tallest = max(ink_box(candidate).height for candidate in read)
+    parts = [
+        Part("digit" if is_digit(c, digit, tallest) else "unknown", ink_box(c), digit)
+        for c, digit in zip(read, digits, strict=True)
+    ]
+    parts += [Part(mark.kind, mark.box) for mark in marks]
+    parts.sort(key=lambda part: part.box.centre)
+    reason = f"more than {TUNING.most_digits} digits" if len(candidates) > len(read) else None
     return np.stack(inputs), {
-        "number": "".join(str(d["digit"]) for d in digits) if readable else None,
+        **number_of(parts, reason),
         "count": len(digits),
         "digits": digits,
+        "parts": [part.shown(in_pixels) for part in parts],
     }
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of what is written: a digit, a mark of a number, or something unknown."""
+
+    kind: str  # "digit", "unknown", or one of marks.KINDS
+    box: Box
+    digit: dict | None = field(default=None, compare=False)  # a candidate's answer
+
+    def shown(self, in_pixels) -> dict:
+        shown = {"kind": self.kind, "box": in_pixels(self.box)}
+        return shown | ({"digit": self.digit["digit"]} if self.kind == "digit" else {})
+
+
+def is_digit(candidate: Candidate, answer: dict, tallest: int) -> bool:
+    """Whether a candidate read by the model counts as a digit of the number: the model
+    does not call it no digit, and it is about as tall as digits written in one line are."""
+    if answer["verdict"] == "not_a_digit":
+        return False
+    return ink_box(candidate).height >= TUNING.shortest_digit_in_tallest_digit_heights * tallest
+
+
+def number_of(parts: list[Part], reason: str | None) -> dict:
+    """The number the parts write, left to right: its text, value and verdict, or the
+    reason it is no number."""
+    reason = reason or misplaced(parts)
+    if reason:
+        return {"number": None, "value": None, "verdict": "not_a_digit", "reason": reason}
+    written = [part for part in parts if part.kind != "underline"]
+    text = "".join(SYMBOLS.get(p.kind) or str(p.digit["digit"]) for p in written)
+    plain = text.replace(",", "")
+    sure = all(p.digit["verdict"] == "digit" for p in written if p.kind == "digit")
+    return {
+        "number": text,
+        "value": float(plain) if "." in plain else int(plain),
+        "verdict": "digit" if sure else "unsure",
+        "reason": None,
+    }
+
+
+SYMBOLS = {"point": ".", "comma": ",", "minus": "-"}
+
+
+def misplaced(parts: list[Part]) -> str | None:
+    """Why the parts write no number, or None: a part that is neither a digit nor a mark
+    of a number, or a mark where a number has none."""
+    written = [part for part in parts if part.kind != "underline"]
+    for i, part in enumerate(written):
+        if part.kind == "unknown":
+            return f"part {i + 1} of {len(written)} is neither a digit nor a mark of a number"
+    kinds = "".join("d" if p.kind == "digit" else SYMBOLS[p.kind] for p in written)
+    if not NUMBER.fullmatch(kinds):
+        return f"the marks are not where a number has them: {kinds.replace('d', '#')}"
+    return None
+
+
+# A number: an optional minus, digits in groups of three between commas (or no commas),
+# an optional point with digits after it.
+NUMBER = re.compile(r"-?(d{1,3}(,ddd)+|d+)(\.d+)?")
 
 
 # --- grouping blobs into candidates ------------------------------------------------------
@@ -209,8 +287,8 @@ def best_grouping(blobs: list[Blob], ink, labels, answers: Answers) -> list[list
 
 def cut(candidates: list[Candidate], answers: Answers, thresholds) -> list[Candidate]:
     """Each wide candidate that may be two digits cut into the candidates it reads best
-    as; up to ``most_digits`` in all. A candidate may be two digits when the model is not
-    sure it is one, or when it can be cut where its ink only touches."""
+    as. A candidate may be two digits when the model is not sure it is one, or when it can
+    be cut where its ink only touches; a dot is never cut (its slices would read as 1s)."""
     sure = answers.sure(candidates)
     out = []
     for candidate, whole in zip(candidates, sure, strict=True):
@@ -219,18 +297,19 @@ def cut(candidates: list[Candidate], answers: Answers, thresholds) -> list[Candi
             least_width = TUNING.unsure_cut_width_in_heights * box.height
         else:
             least_width = TUNING.sure_cut_width_in_heights * box.height
-        cuts = straight_cuts(candidate.ink, box.height) if box.width >= least_width else []
+        wide = box.width >= least_width and not is_dot(candidate.ink)
+        cuts = straight_cuts(candidate.ink, box.height) if wide else []
         if not unsure:  # read surely as one digit: cut only where the ink merely touches
             cuts = [c for c in cuts if only_touches(c)]
         slices = best_cuts(candidate, cuts, answers) if cuts else [candidate]
         overlapping = box.width > TUNING.leaning_cut_width_in_heights * box.height
-        if unsure and len(slices) == 1 and overlapping:
+        if unsure and len(slices) == 1 and overlapping and wide:
             # No straight cut parts it: digits written so close that they overlap (a 7's
             # bar over the next digit, two 0s side by side).
             leaning = leaning_cuts(candidate.ink, box.height)
             slices = best_cuts(candidate, leaning, answers) if leaning else slices
         out.extend(slices)
-    return out[: TUNING.most_digits]
+    return out
 
 
 def only_touches(cut: Cut) -> bool:

@@ -46,6 +46,8 @@ class Tuning:
     widest_candidate_in_heights: float = 1.2
     # A candidate shorter than this is no digit of the number (a dot over a 1, a fragment).
     shortest_candidate_in_tallest_blob_heights: float = 0.5
+    # A digit read is at least this tall, for the tallest one: shorter is a sign, or a bit.
+    shortest_digit_in_tallest_digit_heights: float = 0.3
     # A shorter blob may share a digit with others (a flag, a bar); taller ones side by
     # side that share no column are two digits.
     short_blob_in_tallest_blob_heights: float = 0.7
@@ -77,6 +79,12 @@ class Tuning:
     lean_cost_in_strokes_per_column: float = 0.01
     # More digits than this is no number anyone writes on a pad.
     most_digits: int = 12
+
+    # --- what counts as a digit (number.py) ---
+    # A dot is no longer than this many pen widths (a disk is two)...
+    dot_in_strokes: float = 3.0
+    # ...and fills at least this share of its convex hull.
+    dot_solidity: float = 0.85
 
 
 TUNING = Tuning()
@@ -314,3 +322,52 @@ def stroke_width(ink: np.ndarray) -> float:
     if not crossed.any():
         return 1.0
     return float(np.median(ink.sum(axis=0)[crossed] / starts[crossed]))
+
+
+def is_dot(ink: np.ndarray) -> bool:
+    """Whether the ink is a dot or a filled blob: hardly longer than the pen that made it
+    is wide, solid (filling most of its convex hull) and without a hole. A fat 8 has
+    holes, a fat 3 or 7 leaves much of its hull empty, a thick 1 is long for its pen."""
+    mask = ink > 0
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    mask = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if max(mask.shape) > TUNING.dot_in_strokes * pen_width(mask):
+        return False
+    if np.count_nonzero(mask) < TUNING.dot_solidity * hull_area(mask):
+        return False
+    return label_blobs(~np.pad(mask, 1)).max() == 1  # the paper around it, and no hole
+
+
+def hull_area(mask: np.ndarray) -> float:
+    """The area of the convex hull of the inked cells (Andrew's monotone chain over the
+    corners of each row's first and last cell, then the shoelace formula)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    first = np.argmax(mask[rows], axis=1)
+    last = mask.shape[1] - np.argmax(mask[rows, ::-1], axis=1)
+    ends = zip(rows, first, last, strict=True)
+    corners = {(c, r + dr) for r, f, e in ends for c in (f, e) for dr in (0, 1)}
+    points = sorted((int(c), int(r)) for c, r in corners)
+
+    def half(ordered):
+        chain = []
+        for point in ordered:
+            while len(chain) >= 2 and cross(chain[-2], chain[-1], point) <= 0:
+                chain.pop()
+            chain.append(point)
+        return chain[:-1]
+
+    hull = half(points) + half(points[::-1])
+    x, y = np.array(hull, float).T
+    return 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+
+
+def cross(o, a, b) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def pen_width(mask: np.ndarray) -> float:
+    """The width of the pen that drew a shape: twice its area over its outline (a stroke
+    of length L and width w has area Lw and an outline of about 2L)."""
+    padded = np.pad(mask, 1)
+    inner = mask & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return 2 * np.count_nonzero(mask) / max(np.count_nonzero(mask & ~inner), 1)

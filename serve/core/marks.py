@@ -1,0 +1,137 @@
+"""The marks of a written number besides its digits: a decimal point, a thousands comma, a
+leading minus sign; and a line under the digits, which is no part of the number.
+
+A mark is told by where it lies in the line of writing, not by the model (which knows
+only digits): the line is the band between the tops and the bottoms of the tall blobs
+(``Line``), and each mark has its place in it. A point is a small round blob on the
+baseline between two digits; a comma a small blob between two digits that hangs below
+the baseline; a minus a short flat stroke at mid-height before the first digit; an
+underline a flat stroke below the writing, under a digit. Every other blob, small or
+not, is left for the digits (a 5's flag and a 7's bar are short flat strokes too, but
+they lie over their digit's columns); one that is no digit makes the reading "not a
+number" later, in serve/core/number.py.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from serve.core.segment import Blob, Box, ink_of, pen_width
+
+KINDS = ("point", "comma", "minus", "underline")
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Where marks are told apart, in heights of the line (``Line.height``)."""
+
+    # Blobs at least this tall are the digits' own: they make the line, and are no mark.
+    tall: float = 0.5
+    # A point is at most this tall and wide...
+    point: float = 0.35
+    # ...at least this many pen widths across (a dot pressed on purpose, no speck)...
+    pen_point: float = 0.9
+    # ...round, as wide as tall within this factor either way...
+    roundness: float = 2.5
+    # ...its bottom within this of the baseline.
+    on_baseline: float = 0.3
+    # A comma is at most this tall, reaches at least this far below the baseline...
+    comma: float = 0.55
+    below_baseline: float = 0.1
+    # ...and is taller than wide by at least this factor (a point is round).
+    comma_shape: float = 1.3
+    # A minus or an underline is flat: at least this many times as wide as tall, and at
+    # most this tall...
+    flat: float = 1.5
+    thin: float = 0.3
+    # ...a minus at least this wide, its middle this near the line's middle.
+    minus: float = 0.2
+    mid: float = 0.3
+    # An underline is at least this wide, and its top lies below this share of the line.
+    underline: float = 0.5
+    under: float = 0.85
+    # A mark shares at most this share of its columns with a digit's blob (a 5's flag,
+    # a 7's bar lie over their digit); an underline is the exception.
+    overlap: float = 0.3
+
+
+MARKS = Marks()
+
+
+@dataclass(frozen=True)
+class Line:
+    """The band a number is written in: from the tops to the bottoms of its tall blobs."""
+
+    top: float
+    baseline: float
+
+    @property
+    def height(self) -> float:
+        return self.baseline - self.top
+
+    @classmethod
+    def of(cls, tall: list[Box]) -> Line:
+        return cls(
+            statistics.median(box.top for box in tall),
+            statistics.median(box.bottom for box in tall),
+        )
+
+
+@dataclass(frozen=True)
+class Mark:
+    kind: str  # one of KINDS
+    box: Box
+
+
+def find_marks(blobs: list[Blob], ink, labels) -> tuple[list[Mark], list[Blob]]:
+    """(the marks among the blobs, the other blobs): see the module's docstring. ``ink``
+    and ``labels`` are the grid's (segment.find_blobs)."""
+    if not blobs:
+        return [], []
+    tallest = max(blob.box.height for blob in blobs)
+    tall_blobs = [blob for blob in blobs if blob.box.height >= MARKS.tall * tallest]
+    tall = [blob.box for blob in tall_blobs]
+    line = Line.of(tall)
+    pen = statistics.median(
+        pen_width(ink_of(ink, labels, blob.box, (blob.label,)) > 0) for blob in tall_blobs
+    )
+    marks, rest = [], []
+    for blob in blobs:
+        kind = None if blob.box in tall else kind_of(blob.box, line, tall, pen)
+        if kind:
+            marks.append(Mark(kind, blob.box))
+        else:
+            rest.append(blob)
+    return marks, rest
+
+
+def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:
+    """The kind of mark a short blob's box is, or None; ``pen`` is the width of the pen
+    the digits were written with."""
+    h = line.height
+    over = max((box.shared_columns(other) for other in tall), default=0.0)
+    left = any(other.centre < box.centre for other in tall)
+    right = any(other.centre > box.centre for other in tall)
+    flat = box.width >= MARKS.flat * box.height and box.height <= MARKS.thin * h
+    if flat and box.top >= line.top + MARKS.under * h and box.width >= MARKS.underline * h:
+        return "underline" if over > 0 else None
+    if over > MARKS.overlap:
+        return None
+    if flat and box.width >= MARKS.minus * h and right and not left:
+        middle = (box.top + box.bottom) / 2
+        if abs(middle - (line.top + h / 2)) <= MARKS.mid * h:
+            return "minus"
+    if not (left and right):
+        return None
+    hangs = box.bottom >= line.baseline + MARKS.below_baseline * h
+    tall_and_thin = box.height >= MARKS.comma_shape * box.width
+    if hangs and tall_and_thin and box.height <= MARKS.comma * h and box.width <= MARKS.point * h:
+        return "comma"
+    small = box.height <= MARKS.point * h and box.width <= MARKS.point * h
+    pressed = max(box.width, box.height) >= MARKS.pen_point * pen  # no slip of the pen
+    ratio = max(box.width, box.height) / max(min(box.width, box.height), 1)
+    low = abs(box.bottom - line.baseline) <= MARKS.on_baseline * h
+    if small and pressed and ratio <= MARKS.roundness and low:
+        return "point"
+    return None
