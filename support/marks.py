@@ -51,7 +51,7 @@ def mark_ink(mark: str, size: int, width: int, rng: np.random.Generator) -> np.n
         ImageDraw.Draw(image).ellipse([2, 2, side + 1, side + 1], fill=255)
     elif mark == ",":
         # A blob with a tail curling down and to the left.
-        length = max(int(size * rng.uniform(0.2, 0.32)), int(2.5 * width))
+        length = min(max(int(size * rng.uniform(0.2, 0.32)), int(2.5 * width)), int(0.4 * size))
         image = Image.new("L", (length + width * 2, length + width * 2), 0)
         draw = ImageDraw.Draw(image)
         x, y = width + length * rng.uniform(0.3, 0.5), width

@@ -19,15 +19,18 @@ from dataclasses import dataclass
 
 from serve.core.segment import Blob, Box, ink_of, pen_width
 
-KINDS = ("point", "comma", "minus", "underline")
+KINDS = ("point", "comma", "minus", "underline")  # a number's own
+FOREIGN = ("plus", "ring")  # marks no number has: with one, the drawing is no number
 
 
 @dataclass(frozen=True)
 class Marks:
     """Where marks are told apart, in heights of the line (``Line.height``)."""
 
-    # Blobs at least this tall are the digits' own: they make the line, and are no mark.
+    # Blobs at least this tall, for the tallest, make the line...
     tall: float = 0.5
+    # ...and a mark is shorter than this, for the line.
+    mark: float = 0.65
     # A point is at most this tall and wide...
     point: float = 0.35
     # ...at least this many pen widths across (a dot pressed on purpose, no speck)...
@@ -54,6 +57,21 @@ class Marks:
     # A mark shares at most this share of its columns with a digit's blob (a 5's flag,
     # a 7's bar lie over their digit); an underline is the exception.
     overlap: float = 0.3
+    # A blob that holds another this tall for its own height, clear of its edges, is a
+    # ring round it.
+    ringed: float = 0.3
+    # A plus is this tall, for the line (smaller than a digit)...
+    cross_size: tuple[float, float] = (0.2, 0.85)
+    # ...about as wide as tall, within this factor, its middle near the line's...
+    cross_shape: float = 1.6
+    # ...with a bar across and a bar down, each this long for its box and this near its
+    # middle...
+    cross_mid: float = 0.2
+    bar: float = 0.7
+    # ...whose strokes are at most this wide for the box, leaving its corners holding at
+    # most this share of its ink.
+    arm: float = 0.2
+    corner_ink: float = 0.1
 
 
 MARKS = Marks()
@@ -98,12 +116,47 @@ def find_marks(blobs: list[Blob], ink, labels) -> tuple[list[Mark], list[Blob]]:
     )
     marks, rest = [], []
     for blob in blobs:
-        kind = None if blob.box in tall else kind_of(blob.box, line, tall, pen)
+        short = blob.box.height < MARKS.mark * line.height
+        others = [box for box in tall if box != blob.box]
+        kind = kind_of(blob.box, line, others, pen) if short else None
+        if any(encloses(blob.box, other.box) for other in blobs):
+            kind = "ring"
+        elif is_cross(ink_of(ink, labels, blob.box, (blob.label,)) > 0, blob.box, line):
+            kind = "plus"
         if kind:
             marks.append(Mark(kind, blob.box))
         else:
             rest.append(blob)
     return marks, rest
+
+
+def encloses(box: Box, other: Box) -> bool:
+    """Whether ``other`` lies inside ``box``, clear of its edges: a ring round a digit."""
+    inside = box.top < other.top and other.bottom < box.bottom
+    inside = inside and box.left < other.left and other.right < box.right
+    return inside and other.height >= MARKS.ringed * box.height
+
+
+def is_cross(mask, box: Box, line: Line) -> bool:
+    """Whether a blob is a plus sign: smaller than the digits, about as wide as tall, a
+    bar across and a bar down crossing near its middle, and its corners empty (a 4 or a
+    crossed 7 has ink in a corner)."""
+    h, w = mask.shape
+    if not MARKS.cross_size[0] * line.height <= h <= MARKS.cross_size[1] * line.height:
+        return False
+    if not 1 / MARKS.cross_shape <= w / h <= MARKS.cross_shape:
+        return False
+    if abs((box.top + box.bottom) / 2 - (line.top + line.height / 2)) > MARKS.mid * line.height:
+        return False
+    row, col = int(mask.sum(axis=1).argmax()), int(mask.sum(axis=0).argmax())
+    across, down = mask[row].sum() >= MARKS.bar * w, mask[:, col].sum() >= MARKS.bar * h
+    middle = abs(row - h / 2) <= MARKS.cross_mid * h and abs(col - w / 2) <= MARKS.cross_mid * w
+    reach_r, reach_c = max(1, round(MARKS.arm * h)), max(1, round(MARKS.arm * w))
+    corners = mask.copy()
+    corners[max(row - reach_r, 0) : row + reach_r + 1] = False
+    corners[:, max(col - reach_c, 0) : col + reach_c + 1] = False
+    empty = corners.sum() <= MARKS.corner_ink * mask.sum()
+    return across and down and middle and empty
 
 
 def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from serve.core.marks import find_marks
+from serve.core.marks import FOREIGN, find_marks
 from serve.core.postprocess import postprocess
 from serve.core.preprocess import checked_grey, ink_map, mnist_layout, to_grey_with_origin
 from serve.core.segment import (
@@ -66,6 +66,7 @@ from serve.core.segment import (
     Box,
     Cut,
     find_blobs,
+    holds_ink,
     ink_of,
     is_dot,
     leaning_cuts,
@@ -85,10 +86,9 @@ class Candidate:
     box: Box  # in the grid
     labels: tuple[int, ...]  # the blobs it is made of
     ink: np.ndarray = field(compare=False, repr=False)  # its ink alone, in its box
-    # A slice: (i, j), its cuts' places in the list of cuts tried, as slices may share a
-    # box. Only places: a slice between leaning cuts with the box and places of one between
-    # straight cuts of the same candidate is taken for it, and reuses its answer.
-    between: tuple[int, ...] = ()
+    # A slice: the two cuts it lies between (each a column per row), as slices may share
+    # a box.
+    between: tuple = ()
 
 
 def candidate_of(blobs: list[Blob], ink: np.ndarray, labels: np.ndarray) -> Candidate:
@@ -117,6 +117,10 @@ class Answers:
             probs, is_digit = self.predictor.predict(inputs)
             self.known.update(zip(new, zip(inputs, probs, is_digit, strict=True), strict=True))
         return [self.known[c] for c in candidates]
+
+    def digit(self, candidate: Candidate) -> int:
+        """The digit the model reads in a candidate."""
+        return int(self.of([candidate])[0][1].argmax())
 
     def sure(self, candidates: list[Candidate]) -> np.ndarray:
         """For each candidate, the probability that it is the digit the model reads in it."""
@@ -178,8 +182,9 @@ class Part:
 
 def is_digit(candidate: Candidate, answer: dict, tallest: int) -> bool:
     """Whether a candidate read by the model counts as a digit of the number: the model
-    does not call it no digit, and it is about as tall as digits written in one line are."""
-    if answer["verdict"] == "not_a_digit":
+    does not call it no digit, it holds no ink inside a loop (a ring round a digit), and
+    it is about as tall as digits written in one line are."""
+    if answer["verdict"] == "not_a_digit" or holds_ink(candidate.ink):
         return False
     return ink_box(candidate).height >= TUNING.shortest_digit_in_tallest_digit_heights * tallest
 
@@ -194,6 +199,9 @@ def number_of(parts: list[Part], reason: str | None) -> dict:
     text = "".join(SYMBOLS.get(p.kind) or str(p.digit["digit"]) for p in written)
     plain = text.replace(",", "")
     sure = all(p.digit["verdict"] == "digit" for p in written if p.kind == "digit")
+    if len(written) == 1 and not sure:  # as plain /predict, a lone digit in doubt is no reading
+        reason = "one digit, and the model is unsure of it: see its top3"
+        return {"number": None, "value": None, "verdict": "unsure", "reason": reason}
     return {
         "number": text,
         "value": float(plain) if "." in plain else int(plain),
@@ -203,6 +211,7 @@ def number_of(parts: list[Part], reason: str | None) -> dict:
 
 
 SYMBOLS = {"point": ".", "comma": ",", "minus": "-"}
+FOREIGN_NAMES = {"plus": "plus sign", "ring": "ring round the digits"}
 
 
 def misplaced(parts: list[Part]) -> str | None:
@@ -212,6 +221,10 @@ def misplaced(parts: list[Part]) -> str | None:
     for i, part in enumerate(written):
         if part.kind == "unknown":
             return f"part {i + 1} of {len(written)} is neither a digit nor a mark of a number"
+        if part.kind in FOREIGN:
+            return (
+                f"part {i + 1} of {len(written)} is a {FOREIGN_NAMES[part.kind]}: no number has one"
+            )
     kinds = "".join("d" if p.kind == "digit" else SYMBOLS[p.kind] for p in written)
     if not NUMBER.fullmatch(kinds):
         return f"the marks are not where a number has them: {kinds.replace('d', '#')}"
@@ -328,6 +341,18 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
     inked = [step for step in steps if slices[step].ink.any()]
     sure = dict.fromkeys(steps, 0.0)
     sure.update(zip(inked, answers.sure([slices[step] for step in inked]), strict=True))
+    # A cut through a stroke must leave digits the model is sure of, and makes a 1 only
+    # of an upright stroke as tall as the whole: any stroke of a letter or a shape, cut
+    # free, reads as a 1 (a V, an X, the arms of a K).
+    through = [False, *(not only_touches(c) and len(set(c.columns)) == 1 for c in cuts), False]
+    for step in inked:
+        piece, by_stroke = slices[step], through[step[0]] or through[step[1]]
+        if step != (0, len(bounds) - 1) and answers.digit(piece) == 1:
+            slant = TUNING.one_width_by_stroke if by_stroke else TUNING.one_width
+            if not upright(piece.ink, candidate.box.height, slant):
+                sure[step] = 0.0
+        if by_stroke and sure[step] < TUNING.least_sure_slice_of_a_stroke_cut:
+            sure[step] = 0.0
     # A cut where the ink only touches is free; one through a stroke must make the reading
     # much surer: a slice of one digit (the end of a 4's stroke, a 2's hook) often reads
     # as a 1.
@@ -339,6 +364,14 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
     return [slices[step] for step in path]
 
 
+def upright(ink: np.ndarray, height: int, slant: float) -> bool:
+    """Whether ink is one stroke about ``height`` tall, at most ``slant`` of its height
+    wide, as a 1 is."""
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    tall = rows[-1] - rows[0] + 1
+    return tall >= TUNING.one_in_heights * height and cols[-1] - cols[0] + 1 <= slant * tall
+
+
 def slice_between(candidate: Candidate, bounds: list[np.ndarray], step) -> Candidate:
     """The slice of ``candidate`` between the cuts ``bounds[i]`` and ``bounds[j]``, in the
     columns it spans."""
@@ -348,7 +381,8 @@ def slice_between(candidate: Candidate, bounds: list[np.ndarray], step) -> Candi
     inside = (columns >= bounds[i][:, None]) & (columns < bounds[j][:, None])
     box = candidate.box
     box = Box(box.top, box.left + left, box.bottom, box.left + right)
-    return Candidate(box, candidate.labels, candidate.ink[:, left:right] * inside, step)
+    between = (tuple(bounds[i].tolist()), tuple(bounds[j].tolist()))
+    return Candidate(box, candidate.labels, candidate.ink[:, left:right] * inside, between)
 
 
 def best_path(score: dict, points: int) -> list[tuple[int, int]]:

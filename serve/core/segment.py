@@ -73,14 +73,25 @@ class Tuning:
     touch_in_strokes: float = 0.5
     # A cut through a stroke pays this: a slice of a fat digit often reads as a 1.
     odds_charged_per_stroke_cut: float = 0.7
-    # A cut is kept only if every slice reads as a digit at least this surely.
+    # A cut is kept only if every slice reads as a digit at least this surely...
     least_slice_probability: float = 0.5
+    # ...this surely, when the cut goes through a stroke...
+    least_sure_slice_of_a_stroke_cut: float = 0.9
+    # ...and a slice it makes reads as a 1 only if it is as tall as the whole, nearly,
+    # and at most this wide for its height.
+    one_in_heights: float = 0.8
+    one_width: float = 0.75
+    one_width_by_stroke: float = 0.0
     # Of two cuts crossing as much ink, the straighter wins.
     lean_cost_in_strokes_per_column: float = 0.01
     # More digits than this is no number anyone writes on a pad.
     most_digits: int = 12
 
     # --- what counts as a digit (number.py) ---
+    # Ink this many strokes inside a closed loop, this share of all of it, is a digit in a
+    # ring, no digit.
+    inside_in_strokes: float = 2.0
+    held_ink: float = 0.1
     # A dot is no longer than this many pen widths (a disk is two)...
     dot_in_strokes: float = 3.0
     # ...and fills at least this share of its convex hull.
@@ -371,3 +382,17 @@ def pen_width(mask: np.ndarray) -> float:
     padded = np.pad(mask, 1)
     inner = mask & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     return 2 * np.count_nonzero(mask) / max(np.count_nonzero(mask & ~inner), 1)
+
+
+def holds_ink(ink: np.ndarray) -> bool:
+    """Whether a closed loop holds ink well inside it: a ring drawn round a digit (a 0's
+    loop is empty, an 8's crossing lies on its outline)."""
+    mask = ink > 0
+    outside = label_blobs(~np.pad(mask, 1))
+    filled = mask | (outside[1:-1, 1:-1] != outside[0, 0])  # the holes filled
+    reach = round(TUNING.inside_in_strokes * pen_width(mask))
+    inner = filled
+    for _ in range(reach):  # eroded by a 3x3 square, reach times
+        padded = np.pad(inner, 1)
+        inner = inner & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return np.count_nonzero(mask & inner) >= TUNING.held_ink * np.count_nonzero(mask)
