@@ -16,8 +16,9 @@ const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 const state = {
   lang: initialLanguage(), // "ko" | "en"
-  answer: null, // the last /predict?read=number body: { number, count, digits: [{ digit,
-  //              prob, probs, top3, is_digit, verdict, box, model_input }] }
+  answer: null, // the last /predict?read=number body: { number, value, verdict, reason,
+  //              count, digits: [{ digit, prob, probs, top3, is_digit, verdict, box,
+  //              model_input }], parts: [{ kind, box, digit }] }
   selected: 0, // the digit of a number whose probabilities the chart shows
   message: null, // or, in its place, a message: { key, arg } (blank pad, an error)
   busy: false, // a request is in flight
@@ -88,10 +89,12 @@ function shownDigit({ answer, selected }) {
   return answer ? answer.digits[Math.min(selected, answer.count - 1)] : null;
 }
 
+// One part alone reads as one digit always has; several (digits, a point, a sign) as a
+// number, with the server's verdict on the whole.
+const isNumber = (answer) => answer.parts.length > 1;
+
 function overallVerdict(answer) {
-  if (answer.count === 1) return answer.digits[0].verdict;
-  if (answer.number === null) return "not_a_digit";
-  return answer.digits.every((d) => d.verdict === "digit") ? "digit" : "unsure";
+  return isNumber(answer) ? answer.verdict : answer.digits[0].verdict;
 }
 
 // The words for the answer area: one digit reads as it always has, one case per verdict
@@ -99,9 +102,9 @@ function overallVerdict(answer) {
 function describe({ lang, answer, message }) {
   if (message) return { result: "", note: t(lang, message.key, message.arg) };
   if (!answer) return { result: "", note: "" };
-  if (answer.count > 1) {
+  if (isNumber(answer)) {
     if (answer.number === null) return { result: t(lang, "notANumber"), note: "" };
-    const doubtful = answer.digits.some((d) => d.verdict !== "digit");
+    const doubtful = answer.verdict !== "digit";
     return { result: t(lang, "number", answer.number), note: doubtful ? t(lang, "unsureDigits") : "" };
   }
   const digit = answer.digits[0];
@@ -119,7 +122,7 @@ function describe({ lang, answer, message }) {
 // of it; tapping or hovering one shows its probabilities in the chart.
 function chips({ answer, selected }) {
   if (!answer) return [];
-  if (answer.count === 1) return answer.digits[0].top3.map(topChip);
+  if (!isNumber(answer)) return answer.digits[0].top3.map(topChip);
   return answer.digits.map((d, i) => {
     const el = chip(`${d.digit} · ${percent(d.prob)}%`);
     el.classList.add("digit-chip");

@@ -377,3 +377,25 @@ def test_a_phone_keeps_the_square_pad(browser, base_url):
     box = page.get_by_test_id("pad").bounding_box()
     assert abs(box["width"] - box["height"]) <= 2
     page.context.close()
+
+
+def test_a_negative_number_and_a_plus_are_read_as_written(browser, base_url):
+    page, watch = open_page(browser, base_url, locale="en-US")  # the wide pad
+    stroke(page, [(0.08, 0.5), (0.2, 0.5)])  # a minus
+    stroke(page, [(0.32, 0.2), (0.5, 0.2)])  # a 7's bar...
+    stroke(page, [(0.5, 0.2), (0.38, 0.85)])  # ...and its diagonal
+    with page.expect_response("**/predict?*"):
+        page.get_by_test_id("predict").click()
+    expect(page.get_by_test_id("result")).to_have_text("Number: -7")
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("result")).to_have_text("숫자: -7")
+    page.get_by_test_id("clear").click()
+    draw_four_and_two(page)
+    stroke(page, [(0.4, 0.55), (0.5, 0.55)])  # a plus between the 4 and the 2
+    stroke(page, [(0.45, 0.45), (0.45, 0.65)])
+    with page.expect_response("**/predict?*"):
+        page.get_by_test_id("predict").click()
+    expect(page.get_by_test_id("result")).to_have_text("숫자가 아닌 것 같아요")
+    assert page.get_by_test_id("answer").get_attribute("data-verdict") == "not_a_digit"
+    assert watch.errors == []
+    page.context.close()

@@ -1,0 +1,133 @@
+"""?read=number gives a number only for what is one: the marks of a number are read (a
+decimal point, a leading minus, thousands commas), a mark no number has makes the drawing
+no number, and a drawing that is no number at all gets none."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from support.drawings import non_digit_canvases, png_bytes
+from support.marks import around, write
+from support.server import post_image
+from train.drawn import on_canvas
+
+
+def read(client, data: bytes) -> dict:
+    response = post_image(client, data, path="/predict?read=number")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def numbers_of(text_of, count: int, seed: int):
+    """``count`` drawings of numbers written as ``text_of(rng)`` says, and their text."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        text = text_of(rng)
+        yield png_bytes(write(text, rng)), text
+
+
+def digits(rng, least: int, most: int) -> str:
+    count = int(rng.integers(least, most + 1))
+    return str(rng.integers(1, 10)) + "".join(map(str, rng.integers(0, 10, count - 1)))
+
+
+def test_a_decimal_number_is_read_with_its_point_and_value(client):
+    right = 0
+    for data, text in numbers_of(lambda r: digits(r, 1, 2) + "." + digits(r, 1, 2), 40, 1):
+        answer = read(client, data)
+        if answer["number"] == text:
+            right += 1
+            assert answer["value"] == float(text) and isinstance(answer["value"], float)
+            assert [p["kind"] for p in answer["parts"]].count("point") == 1
+    print(f"decimals read exactly: {right} of 40")
+    assert right >= 34
+
+
+def test_a_negative_number_is_read_with_its_minus(client):
+    right = 0
+    for data, text in numbers_of(lambda r: "-" + digits(r, 1, 3), 40, 2):
+        answer = read(client, data)
+        if answer["number"] == text:
+            right += 1
+            assert answer["value"] == int(text) < 0 and answer["parts"][0]["kind"] == "minus"
+    print(f"negative numbers read exactly: {right} of 40")
+    assert right >= 34
+
+
+def test_thousands_commas_keep_the_value(client):
+    kept = 0
+    for data, text in numbers_of(lambda r: digits(r, 1, 2) + "," + digits(r, 3, 3), 40, 3):
+        answer = read(client, data)
+        kept += answer["value"] == int(text.replace(",", ""))
+    print(f"values with a thousands comma kept: {kept} of 40")
+    assert kept >= 34
+
+
+def test_a_plus_between_digits_makes_no_number_and_says_why(client):
+    no_number = 0
+    for data, _ in numbers_of(lambda r: digits(r, 1, 1) + "+" + digits(r, 1, 1), 40, 4):
+        answer = read(client, data)
+        if answer["number"] is None:
+            no_number += 1
+            assert answer["value"] is None and answer["verdict"] == "not_a_digit"
+            assert answer["reason"]
+    print(f"sums given no number: {no_number} of 40")
+    assert no_number >= 32
+
+
+def test_a_ring_round_a_digit_is_no_number_more_often_than_not(client):
+    rng = np.random.default_rng(5)
+    no_number = sum(
+        read(client, png_bytes(around(write(digits(rng, 1, 1), rng), rng, "ring")))["number"]
+        is None
+        for _ in range(40)
+    )
+    print(f"ringed digits given no number: {no_number} of 40")
+    assert no_number >= 20
+
+
+def test_a_line_under_the_digits_is_no_part_of_the_number(client):
+    rng = np.random.default_rng(6)
+    fine = 0
+    for _ in range(40):
+        text = digits(rng, 1, 3)
+        answer = read(client, png_bytes(around(write(text, rng), rng, "underline")))
+        fine += answer["number"] in (text, None)
+    print(f"underlined digits read as the digits alone, or no number: {fine} of 40")
+    assert fine >= 37
+
+
+@pytest.mark.parametrize(
+    "kind, most", [("speck", 0), ("shape", 2), ("scribble", 4), ("letter", 6), ("fashion", 6)]
+)
+def test_drawings_that_are_no_number_get_none(client, kind, most):
+    drawings = non_digit_canvases(kind, 50, seed=7000)
+    if not drawings:
+        pytest.skip("Fashion-MNIST is not installed (dataset-fashion-mnist)")
+    given = [read(client, data)["number"] for data in drawings]
+    numbers = [number for number in given if number is not None]
+    print(f"{kind}: a number given for {len(numbers)} of {len(drawings)}: {numbers}")
+    assert len(numbers) <= most
+
+
+def test_a_speck_is_never_cut_into_ones(client):
+    image = Image.new("L", (280, 280))
+    ImageDraw.Draw(image).ellipse([120, 120, 150, 150], fill=255)
+    answer = read(client, png_bytes(on_canvas(np.asarray(image))))
+    assert answer["count"] == 1 and answer["number"] is None
+
+
+def test_more_digits_than_are_read_are_said_not_cut(client):
+    rng = np.random.default_rng(8)
+    answer = read(client, png_bytes(write(digits(rng, 13, 13), rng, gaps=(0.25, 0.35))))
+    assert answer["number"] is None and "more than 12 digits" in answer["reason"]
+    assert answer["count"] == 12 and answer["verdict"] == "not_a_digit"
+
+
+def test_a_plain_number_has_its_value_verdict_and_parts(client):
+    rng = np.random.default_rng(9)
+    answer = read(client, png_bytes(write("42", rng, gaps=(0.3, 0.35))))
+    assert answer["number"] == "42" and answer["value"] == 42 and answer["reason"] is None
+    assert [(p["kind"], p["digit"]) for p in answer["parts"]] == [("digit", 4), ("digit", 2)]
+    assert answer["verdict"] == "digit"
+    assert [p["box"] for p in answer["parts"]] == [d["box"] for d in answer["digits"]]
