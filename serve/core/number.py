@@ -184,7 +184,9 @@ def is_digit(candidate: Candidate, answer: dict, tallest: int) -> bool:
     """Whether a candidate read by the model counts as a digit of the number: the model
     does not call it no digit, it holds no ink inside a loop (a ring round a digit), and
     it is about as tall as digits written in one line are."""
-    if answer["verdict"] == "not_a_digit" or holds_ink(candidate.ink):
+    if answer["verdict"] == "not_a_digit":
+        return False
+    if answer["digit"] in LOOPED and holds_ink(candidate.ink):  # a ring reads as a loop
         return False
     return ink_box(candidate).height >= TUNING.shortest_digit_in_tallest_digit_heights * tallest
 
@@ -211,6 +213,7 @@ def number_of(parts: list[Part], reason: str | None) -> dict:
 
 
 SYMBOLS = {"point": ".", "comma": ",", "minus": "-"}
+LOOPED = (0, 6, 8, 9)  # what a ring drawn round a digit, one blob with it, is read as
 FOREIGN_NAMES = {"plus": "plus sign", "ring": "ring round the digits"}
 
 

@@ -90,7 +90,7 @@ class Tuning:
     # --- what counts as a digit (number.py) ---
     # Ink this many strokes inside a closed loop, this share of all of it, is a digit in a
     # ring, no digit.
-    inside_in_strokes: float = 2.0
+    inside_in_strokes: float = 1.4
     held_ink: float = 0.1
     # A dot is no longer than this many pen widths (a disk is two)...
     dot_in_strokes: float = 3.0
@@ -384,15 +384,21 @@ def pen_width(mask: np.ndarray) -> float:
     return 2 * np.count_nonzero(mask) / max(np.count_nonzero(mask & ~inner), 1)
 
 
+def eroded(mask: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` eroded by a square of ``reach`` cells each way: what lies that far inside
+    it (a minimum along the rows, then along the columns)."""
+    for axis in (0, 1):
+        padded = np.pad(mask, [(reach, reach) if a == axis else (0, 0) for a in (0, 1)])
+        mask = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1, axis=axis).min(-1)
+    return mask
+
+
 def holds_ink(ink: np.ndarray) -> bool:
     """Whether a closed loop holds ink well inside it: a ring drawn round a digit (a 0's
     loop is empty, an 8's crossing lies on its outline)."""
     mask = ink > 0
     outside = label_blobs(~np.pad(mask, 1))
     filled = mask | (outside[1:-1, 1:-1] != outside[0, 0])  # the holes filled
-    reach = round(TUNING.inside_in_strokes * pen_width(mask))
-    inner = filled
-    for _ in range(reach):  # eroded by a 3x3 square, reach times
-        padded = np.pad(inner, 1)
-        inner = inner & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    return np.count_nonzero(mask & inner) >= TUNING.held_ink * np.count_nonzero(mask)
+    reach = min(round(TUNING.inside_in_strokes * pen_width(mask)), min(mask.shape) // 2)
+    inside = mask & eroded(filled, reach)
+    return np.count_nonzero(inside) >= TUNING.held_ink * np.count_nonzero(mask)
