@@ -41,11 +41,24 @@ recognition, with the model, which knows what a digit is:
    close that their boxes overlap (a 7's bar over the next digit, two 0s side by side)
    cannot be parted straight down: an unsure candidate wider than tall that no straight
    cut parts is tried along leaning cuts too, the paths down it that cross the least ink.
-3. The answer. Each candidate left is a digit, read as a single digit is (the same MNIST
-   layout, the same model and thresholds), with its box in the upload's pixels; the
-   number is their digits, or None when one of them is no digit.
+   A cut through a stroke must leave slices the model is sure of, and never makes a 1
+   of anything but an upright stroke as tall as the whole: any stroke of a letter or a
+   shape, cut free, reads as a 1 (the arms of a V, an X, a K). A dot is never cut.
+3. The marks. Before grouping, the marks of a number are told apart by their place in
+   the line of writing (serve/core/marks.py): a decimal point, thousands commas, a
+   leading minus, a line under the digits; and two marks no number has, a plus sign and
+   a ring round the digits.
+4. The answer. Each candidate left is read as a single digit is (the same MNIST layout,
+   the same model and thresholds), with its box in the upload's pixels. The parts,
+   digits and marks, left to right, write the number only when every part is a digit or
+   a mark in its place: a candidate the model calls no digit, one much shorter than the
+   digits, a mark no number has or a mark out of place (a point before the first digit,
+   commas not three digits apart), a lone digit in doubt, or more than ``most_digits``
+   digits, and the answer has no number and says why (``reason``). A number is never
+   made by leaving a part out, except a speck far from the digits and an underline.
 
-Every tuned value is in ``segment.TUNING``, with its unit and why.
+Every tuned value is in ``segment.TUNING`` (the marks' in ``marks.MARKS``), with its unit
+and why.
 """
 
 from __future__ import annotations

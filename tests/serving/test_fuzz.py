@@ -296,9 +296,16 @@ def test_any_image_read_as_a_number_gives_digits_inside_it_or_a_documented_error
     inputs, answer = reading.model_inputs, reading.answer
     event(f"{answer['count']} digits" if answer["count"] < 3 else "3 or more digits")
     assert 1 <= answer["count"] <= 12 and inputs.shape == (answer["count"], 28, 28, 1)
-    for digit in answer["digits"]:
-        left, top, right, bottom = digit["box"]
+    for part in answer["digits"] + answer["parts"]:
+        left, top, right, bottom = part["box"]
         assert 0 <= left < right <= image.width and 0 <= top < bottom <= image.height
+    # The text, when there is one, is what the parts write, and its value is a number.
+    if answer["number"] is not None:
+        assert (
+            answer["reason"] is None and float(answer["number"].replace(",", "")) == answer["value"]
+        )
+    else:
+        assert answer["value"] is None and answer["reason"]
 
 
 # --- what the fuzzing found --------------------------------------------------------------
