@@ -79,10 +79,10 @@ format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
 	touch $@
 
 bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results.json and docs/performance.md
-	$(SERVE_PY) -m benchmarks.compare_baseline
+	$(SERVE_PY) -m benchmarks.compare_baseline --record
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness
-	$(SERVE_PY) -m benchmarks.batch_throughput
+	$(SERVE_PY) -m benchmarks.batch_throughput --record
 	$(SERVE_PY) -m benchmarks.honest_answers
 	$(SERVE_PY) -m benchmarks.read_numbers
 	$(SERVE_PY) -m benchmarks.honest_numbers

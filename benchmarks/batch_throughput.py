@@ -7,7 +7,8 @@ as a user would) several times, and prints the median images/s of each: wall tim
 whole command including start-up, and the rate the command itself reports; with 1 worker
 and with all cores. Then, on the 28x28 folder, the CPU time the parent process spends per
 image (finding files, writing rows) against what the workers spend (decoding,
-preprocessing, the model, building rows). Records everything in benchmarks/results.json.
+preprocessing, the model, building rows). With --record, writes it all into
+benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PIL import Image
 
 from serve.settings import ROOT
 from support.drawings import mnist_sample, png_bytes, redraw
-from support.results import record
+from support.results import add_record_option, record
 
 
 def build_folder(folder: Path, count: int, canvas: bool) -> None:
@@ -101,6 +102,7 @@ def main(argv=None) -> int:
     parser.add_argument("--canvases", type=int, default=4000, help="280x280 canvas PNGs")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the most")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} cores; median of {args.repeat} runs")
     figures = {}
@@ -130,7 +132,7 @@ def main(argv=None) -> int:
             f"{split['workers_ms_per_image']:.4f} ms: parent/workers "
             f"{split['parent_share']:.1%} (should be <= 10 %)"
         )
-    record(batch={"throughput": figures, "cpu_split": split})
+    record(args.record, batch={"throughput": figures, "cpu_split": split})
     return 0
 
 

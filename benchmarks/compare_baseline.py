@@ -7,7 +7,8 @@ in .venv-train, which needs Flask there: `make bench` installs it) and ours (gun
 `make serve` runs it). For each: cold start (process start to the first successful
 /predict), /predict p50 and p95 with 1 client and with 16, requests/s, and the memory of
 the serving processes; then the import time of each app's modules and the size of each
-environment. Writes them into benchmarks/results.json ("baseline_vs_ours") and prints a table.
+environment. Prints a table; with --record, writes them into benchmarks/results.json
+("baseline_vs_ours").
 The load generator is the standard library's http.client, one connection per client.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 from benchmarks.serve_latency import many_clients, rss_mb, timed
 from serve.settings import ROOT
 from support.drawings import mnist_sample, png_bytes, redraw
-from support.results import record
+from support.results import add_record_option, record
 from support.server import free_port, multipart
 
 TRAIN_PY = ROOT / ".venv-train" / "bin" / "python"
@@ -154,6 +155,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10, help="length of the 16-client run")
     parser.add_argument("--requests", type=int, default=300, help="requests from one client")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     data = canvases()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "LOG_LEVEL": "WARNING"}
@@ -200,6 +202,7 @@ def main(argv=None) -> int:
         },
     }
     record(
+        args.record,
         baseline_vs_ours=result,
         cold_start_s={"baseline": baseline["cold_start_s"], "ours": ours["cold_start_s"]},
     )

@@ -3,8 +3,8 @@
     .venv-serve/bin/python -m benchmarks.sweep [--seconds 5]
 
 Starts the real server (gunicorn as `make serve` runs it) once per combination and has 16
-clients post canvases for a few seconds; prints requests/s, p50 and p95 of each, and
-records them in benchmarks/results.json ("sweep"). The defaults in serve/settings.py
+clients post canvases for a few seconds; prints requests/s, p50 and p95 of each (with
+--record, into benchmarks/results.json too: "sweep"). The defaults in serve/settings.py
 follow the best of them.
 """
 
@@ -18,7 +18,7 @@ import sys
 from benchmarks.compare_baseline import canvases, ms, start
 from benchmarks.serve_latency import many_clients
 from serve.settings import ROOT
-from support.results import record
+from support.results import add_record_option, record
 from support.server import free_port
 
 WORKERS = (1, 2, 4)
@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cpu-threads", type=int, nargs="+", default=CPU_THREADS)
     parser.add_argument("--ort-threads", type=int, nargs="+", default=ORT_THREADS)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each combination")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     data = canvases()
     rows = []
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
         )
     best = max(rows, key=lambda r: r["requests_per_s"])
     print(f"best: {best}")
-    record(sweep={"clients": 16, "seconds": args.seconds, "rows": rows, "best": best})
+    record(args.record, sweep={"clients": 16, "seconds": args.seconds, "rows": rows, "best": best})
     return 0
 
 

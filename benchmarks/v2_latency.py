@@ -1,6 +1,6 @@
 """Latency of the Open Inference Protocol's infer (KServe v2 REST) on the real server.
 
-    .venv-serve/bin/python -m benchmarks.v2_latency [--requests 100]
+    .venv-serve/bin/python -m benchmarks.v2_latency [--requests 100] [--record]
 
 Starts the server as `make serve` does and times tritonclient's HTTP client (JSON
 tensors) on batches of 1 and of 256 MNIST test digits: p50 and p95 of the whole call,
@@ -19,13 +19,14 @@ import tritonclient.http as httpclient
 
 from serve.core.contract import to_model_input
 from support.drawings import mnist_sample
-from support.results import record
+from support.results import add_record_option, record
 from support.server import running_server
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100)
+    add_record_option(parser)
     args = parser.parse_args(argv)
     images, _ = mnist_sample()
     figures = {}
@@ -47,7 +48,7 @@ def main(argv=None) -> int:
                 "p95_ms": round(float(np.quantile(times, 0.95)) * 1000, 2),
             }
             print(f"batch {batch:3d}: {figures[f'batch_{batch}']}", flush=True)
-    record(v2_infer=figures)
+    record(args.record, v2_infer=figures)
     return 0
 
 

@@ -8,15 +8,42 @@ arrive within `keepalive` seconds and its body within `upload_timeout`.
 import ctypes
 import ctypes.util
 import os
+import shutil
 import tempfile
-
-# prometheus_client must know its shared folder before anything imports it.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="digit-metrics-")
+from pathlib import Path
 
 from serve.settings import Settings
 
+# A bad setting or model stops the start here, in the master, with one line: in a worker
+# it would be a traceback per worker.
 settings = Settings.from_environment()
+
+
+def model_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be the model, or None. A cheap look, not onnxruntime: the master
+    never loads it (each worker opens its own session after the fork)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1)
+    except FileNotFoundError:
+        return f"model {path} not found (set MODEL_PATH)"
+    except OSError as error:
+        return f"model {path} cannot be read: {error.strerror} (set MODEL_PATH)"
+    # An ONNX file is a protobuf ModelProto, whose first field is ir_version (tag 0x08).
+    if head != b"\x08":
+        return f"model {path} is not an ONNX model (set MODEL_PATH)"
+    return None
+
+
+if problem := model_problem(settings.model_path):
+    raise SystemExit(f"error: {problem}")
+
+# prometheus_client must know its shared folder before anything imports it. A folder made
+# here is removed when the server stops (on_exit); one given by the operator is kept.
+made_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    made_metrics_dir = tempfile.mkdtemp(prefix="digit-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_metrics_dir
 
 bind = f"{settings.host}:{settings.port}"
 workers = settings.workers
@@ -57,3 +84,8 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if made_metrics_dir:
+        shutil.rmtree(made_metrics_dir, ignore_errors=True)

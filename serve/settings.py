@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,12 +56,14 @@ def parse(name: str, text: str, kind: type):
         try:
             value = int(text)
         except ValueError:
-            raise SystemExit(f"{name.upper()}={text!r} is not a whole number") from None
+            raise SystemExit(f"error: {name.upper()}={text!r} is not a whole number") from None
         if value < 0:
-            raise SystemExit(f"{name.upper()}={text!r} must not be negative")
+            raise SystemExit(f"error: {name.upper()}={text!r} must not be negative")
         return value
-    if kind is str:
-        return text.upper() if name == "log_level" else text
+    if name == "log_level":
+        if text.upper() not in LOG_LEVELS:
+            raise SystemExit(f"error: LOG_LEVEL={text!r} is not one of {', '.join(LOG_LEVELS)}")
+        return text.upper()
     return kind(text)
 
 
@@ -68,7 +71,7 @@ def probability(name: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise SystemExit(f"{name.upper()}={text!r} is not a number") from None
+        raise SystemExit(f"error: {name.upper()}={text!r} is not a number") from None
     if not 0 <= value <= 1:
-        raise SystemExit(f"{name.upper()}={text!r} must be between 0 and 1")
+        raise SystemExit(f"error: {name.upper()}={text!r} must be between 0 and 1")
     return value

@@ -6,11 +6,11 @@
 // and render() alone draws the page from it, so a language switch or a new answer can
 // never leave one view showing something the others do not.
 import { createPad } from "./pad.js";
-import { t } from "./i18n.js";
+import { REFUSALS, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const BAR = "#9db4d6";
-const WINNER = "#d9480f";
+const WINNER = "#c2410c"; // style.css's --accent
 const MUTED = "#c8ccd2"; // bars and winner when the verdict is not "digit"
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -20,7 +20,8 @@ const state = {
   //              count, digits: [{ digit, prob, probs, top3, is_digit, verdict, box,
   //              model_input }], parts: [{ kind, box, digit }] }
   selected: 0, // the digit of a number whose probabilities the chart shows
-  message: null, // or, in its place, a message: { key, arg } (blank pad, an error)
+  message: null, // or, in its place, a message: { key, detail } (blank pad, an error; the
+  //                detail is the server's own sentence, if any)
   busy: false, // a request is in flight
   dragging: false, // a file is being dragged over the pad
   penWidth: Number($("pen-width").value),
@@ -29,7 +30,7 @@ const state = {
 // The answer area's two states, as update() arguments.
 const cleared = { answer: null, message: null };
 const answered = (answer) => ({ answer, message: null, selected: 0 });
-const told = (key, arg) => ({ answer: null, message: { key, arg } });
+const told = (key, detail = "") => ({ answer: null, message: { key, detail } });
 
 function update(changes) {
   Object.assign(state, changes);
@@ -68,14 +69,19 @@ function renderLanguage() {
   document.documentElement.lang = lang;
   document.title = `${t(lang, "title")} · ${t(otherLanguage(lang), "title")}`;
   document.querySelectorAll("[data-i18n]").forEach((el) => setText(el, t(lang, el.dataset.i18n)));
+  document.querySelectorAll("[data-i18n-label]").forEach((el) =>
+    el.setAttribute("aria-label", t(lang, el.dataset.i18nLabel)));
+  // The button offers the other language, named in it (its visible text is its name).
   setText($("lang-toggle"), t(lang, "otherLanguage"));
+  $("lang-toggle").lang = otherLanguage(lang);
 }
 
 function renderAnswer() {
   const { answer } = state;
-  const { result, note } = describe(state);
+  const { result, note, detail = "" } = describe(state);
   setText($("result"), result);
   setText($("note"), note);
+  setText($("detail"), detail);
   // The verdict ("digit", "unsure", "not_a_digit") styles the answer area: a chart and
   // chips that are not a confident reading are shown greyed.
   $("answer").dataset.verdict = answer ? overallVerdict(answer) : "";
@@ -100,7 +106,7 @@ function overallVerdict(answer) {
 // The words for the answer area: one digit reads as it always has, one case per verdict
 // of the server; several read as a number.
 function describe({ lang, answer, message }) {
-  if (message) return { result: "", note: t(lang, message.key, message.arg) };
+  if (message) return { result: "", note: t(lang, message.key), detail: message.detail };
   if (!answer) return { result: "", note: "" };
   if (isNumber(answer)) {
     if (answer.number === null) return { result: t(lang, "notANumber"), note: "" };
@@ -237,7 +243,8 @@ async function ask(blob, name, signal) {
     const body = await response.json().catch(() => ({ error: response.statusText }));
     if (response.ok) return answered(body);
     if (response.status === 422) return told("blank"); // the server saw no ink
-    return told("failed", body.error || response.statusText);
+    // The page's words for the refusal; the server's sentence stays, as the detail.
+    return told(REFUSALS[response.status] ?? "failed", body.error || response.statusText);
   } catch (error) {
     return error.name === "AbortError" ? {} : told("network");
   }

@@ -1,5 +1,6 @@
 // Korean and English texts; the browser's language picks one,
-// the header button switches. Keys are index.html's data-i18n names and app.js's messages.
+// the header button switches. Keys are index.html's data-i18n (text) and data-i18n-label
+// (aria-label) names and app.js's messages.
 
 export const ko = {
   title: "손글씨 숫자 인식",
@@ -15,6 +16,9 @@ export const ko = {
   keys: "Enter 예측 · Esc 지우기 · Ctrl/⌘+Z 되돌리기",
   answerHeading: "결과",
   modelView: "모델이 본 28×28 입력",
+  padLabel: "그리기 칸",
+  chipsLabel: "상위 3개 또는 자리별 숫자",
+  chartAlt: "0–9 각 숫자의 확률",
   footer: "MNIST로 학습한 CNN · onnxruntime으로 서비스",
   testAccuracy: "테스트 정확도",
   result: (d, p) => `예측: ${d} (확률 ${p}%)`,
@@ -26,7 +30,13 @@ export const ko = {
   number: (n) => `숫자: ${n}`,
   notANumber: "숫자가 아닌 것 같아요",
   unsureDigits: "표시된 숫자는 확실하지 않아요.",
-  failed: (msg) => `오류: ${msg}`,
+  noImage: "이미지를 받지 못했어요. 다시 보내 주세요.",
+  tooSlow: "업로드가 너무 오래 걸려 중단됐어요. 다시 해 보세요.",
+  tooLarge: "이미지가 너무 커요. 더 작은 이미지를 보내 주세요.",
+  notAnImage: "읽을 수 있는 이미지가 아니에요. PNG, JPEG, GIF, BMP, WebP, TIFF 파일을 보내 주세요.",
+  tooMany: "요청이 너무 많아요. 잠시 후 다시 해 보세요.",
+  busy: "서버가 바빠요. 잠시 후 다시 해 보세요.",
+  failed: "서버가 이 요청에 답하지 못했어요.",
   network: "서버에 연결할 수 없습니다.",
   chartLabel: "확률",
   otherLanguage: "English",
@@ -46,6 +56,9 @@ export const en = {
   keys: "Enter predict · Esc clear · Ctrl/⌘+Z undo",
   answerHeading: "Result",
   modelView: "What the model saw (28×28)",
+  padLabel: "Drawing pad",
+  chipsLabel: "Top three, or each digit",
+  chartAlt: "Probability of each digit 0–9",
   footer: "CNN trained on MNIST · served with onnxruntime",
   testAccuracy: "test accuracy",
   result: (d, p) => `Prediction: ${d} (${p}%)`,
@@ -57,13 +70,31 @@ export const en = {
   number: (n) => `Number: ${n}`,
   notANumber: "That doesn't look like a number",
   unsureDigits: "The marked digits are uncertain.",
-  failed: (msg) => `Error: ${msg}`,
+  noImage: "The server got no image; send it again.",
+  tooSlow: "The upload took too long and was cut off; try again.",
+  tooLarge: "The image is too large; send a smaller one.",
+  notAnImage: "That is not an image the server can read: send a PNG, JPEG, GIF, BMP, WebP or TIFF file.",
+  tooMany: "Too many requests; try again in a moment.",
+  busy: "The server is busy; try again in a moment.",
+  failed: "The server could not answer this request.",
   network: "Cannot reach the server.",
   chartLabel: "probability",
   otherLanguage: "한국어",
 };
 
 const TEXTS = { ko, en };
+
+// The message key for each status /predict refuses an upload with (README, "Errors"); 429
+// and 503 come from what may stand in front of the server. Any other status: "failed".
+// 422 (a blank drawing) has its own, gentler answer in app.js.
+export const REFUSALS = {
+  400: "noImage",
+  408: "tooSlow",
+  413: "tooLarge",
+  415: "notAnImage",
+  429: "tooMany",
+  503: "busy",
+};
 
 // The text for `key` in `lang`; a function entry is filled in with `args`.
 export function t(lang, key, ...args) {

@@ -1,12 +1,15 @@
 """benchmarks/results.json: every benchmark's figures, with where and when they were made.
 
-Each script records its own part (``record(name=figures)``), with where and when it was
-measured in the part's "measured"; the file keeps the other parts. benchmarks/report.py
-makes docs/performance.md from it.
+Each script records its own part (``record(args.record, name=figures)``), with where and
+when it was measured in the part's "measured"; the file keeps the other parts. A script
+writes only when run with --record (`make bench` does): the file is committed, and a run
+to try something out must leave it as it is. benchmarks/report.py makes
+docs/performance.md from it.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -39,9 +42,22 @@ def load() -> dict:
         return {}
 
 
-def record(**parts) -> None:
+def add_record_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write the figures into benchmarks/results.json (without it: print only)",
+    )
+
+
+def record(asked: bool, **parts) -> bool:
+    """Write ``parts`` into results.json when ``asked`` (--record); True when written."""
+    if not asked:
+        print(f"(not written into {RESULTS.name}: run with --record for that)")
+        return False
     results = load()
     measured = machine()
     for name, figures in parts.items():
         results[name] = {**figures, "measured": measured} if isinstance(figures, dict) else figures
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return True

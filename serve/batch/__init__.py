@@ -1,10 +1,11 @@
 """The batch command: `python -m serve.batch PATH... -o predictions.csv`.
 
-Predicts every image in folder trees, with the same preprocessing and answers as
-/predict, into one row per image, sorted by path: CSV, or JSON Lines for an output ending
-in .jsonl. Folders are walked recursively; image files (by extension) are predicted, other
-files are skipped and counted. A broken image gets a row with its error and the run goes
-on. With --read number each row also holds every digit of the image, read left to right.
+Predicts every image in folder trees, with the same preprocessing and answers as /predict,
+into one row per image, sorted by path: CSV for an output ending in .csv, JSON Lines for
+.jsonl (or .ndjson); any other name is a usage error. Folders are walked recursively;
+image files (by extension) are predicted, other files are skipped and counted. A broken
+image gets a row with its error and the run goes on. With --read number each row also
+holds every digit of the image, read left to right.
 
 Only regular files are read: a named pipe, a broken symbolic link, a link loop, a file
 gone or unreadable by the time it is read each get a row with the reason. Symbolic links to
@@ -21,5 +22,6 @@ only those after it:
     rows.py      the columns, and RowMaker: a chunk of files -> their rows
     files.py     finding the images (folders, buckets) and reading one file safely
 
-Exit status: 0 when every image was predicted, 1 when any failed, 2 for a usage error.
+Exit status: 0 when every image was predicted, 1 when any failed, 2 for a usage error
+(one line, found before any work: the arguments, the output's place, the model loaded once).
 """

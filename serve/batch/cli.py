@@ -14,9 +14,9 @@ from tqdm import tqdm
 
 from serve.batch.files import IMAGE_EXTENSIONS, CannotList, find_images, is_uri
 from serve.batch.local import local_rows
-from serve.batch.output import RowWriter
+from serve.batch.output import FORMATS, RowWriter, format_of
 from serve.batch.ray_data import ray_rows
-from serve.batch.rows import VERDICT, columns_for
+from serve.batch.rows import VERDICT, RowMaker, columns_for
 from serve.core.verdict import VERDICTS
 from serve.settings import Settings
 
@@ -30,7 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m serve.batch",
         description=DESCRIPTION,
-        epilog="Output format follows the extension of -o: .csv (default) or .jsonl.",
+        epilog="The format follows the extension of -o: .csv (default), or .jsonl (.ndjson) "
+        "for JSON Lines; any other extension is refused.",
     )
     parser.add_argument(
         "paths",
@@ -72,7 +73,8 @@ def main(argv=None) -> int:
     """Run the command: 0 when every image was predicted, 1 when any failed, 2 for a
     usage error."""
     args = parse_args(argv)
-    if problem := usage_error(args):
+    # Every usage error is found before any work, in one line, and leaves no output file.
+    if problem := usage_error(args) or prepare_output(args.output):
         print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
@@ -99,17 +101,58 @@ def usage_error(args: argparse.Namespace) -> str | None:
     missing = [p for p in args.paths if not is_uri(p) and not os.path.lexists(p)]
     if missing:
         return f"no such file or folder: {', '.join(missing)}"
-    if not args.model.exists():
-        return f"model {args.model} not found (set MODEL_PATH or --model)"
+    for option, value in (("--batch-size", args.batch_size), ("--workers", args.workers)):
+        if value < 1:
+            return f"{option} must be 1 or more, not {value}"
+    if args.output.is_dir():
+        return f"cannot write {args.output}: it is a folder (name the file in it)"
+    if format_of(args.output) is None:
+        *others, last = FORMATS
+        accepted = f"{', '.join(others)} or {last}"
+        return f"cannot write {args.output}: the output's name must end in {accepted}"
+    return model_error(args.model, args.read)
+
+
+def model_error(model: Path, read: str) -> str | None:
+    """Load the model once, as each worker will: a file that is no ONNX model is a usage
+    error here, not a traceback in every worker."""
+    if not model.exists():
+        return f"model {model} not found (set MODEL_PATH or --model)"
+    try:
+        RowMaker(model, read)
+    except Exception as error:  # onnxruntime's errors share no base class below Exception
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"model {model} cannot be loaded as an ONNX model: {detail or type(error).__name__}"
+    return None
+
+
+def prepare_output(path: Path) -> str | None:
+    """Make sure the rows can be written to ``path``, before any work: create its missing
+    folders (saying so) and open it once. What is wrong, or None."""
+    nearest = next(folder for folder in path.parents if folder.exists())
+    if not nearest.is_dir():
+        return f"cannot write {path}: {nearest} is a file, not a folder"
+    existed = path.exists()
+    try:
+        if nearest != path.parent:
+            path.parent.mkdir(parents=True)
+            print(f"note: created the folder {path.parent} for the output", file=sys.stderr)
+        with open(path, "a", encoding="utf-8"):  # "a": an existing file is kept as it is
+            pass
+    except OSError as error:
+        return f"cannot write {path}: {error.strerror or error}"
+    if not existed:
+        path.unlink()  # written only once there are rows
     return None
 
 
 def run(args: argparse.Namespace) -> tuple[int, int]:
     """Find the images, write their rows to args.output: (predicted, failed)."""
     images, skipped = find_images(args.paths)
+    if not images:
+        return 0, 0  # no file written: a usage error
     counts = collections.Counter()
     started = time.perf_counter()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     with (
         open(args.output, "w", newline="", encoding="utf-8") as stream,
         tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar,

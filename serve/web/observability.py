@@ -37,8 +37,17 @@ LATENCY = Histogram(
     ["endpoint"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-PREDICTIONS = Counter("digit_predictions_total", "Predictions by predicted digit", ["digit"])
-VERDICTS = Counter("digit_verdicts_total", "Predictions by verdict", ["verdict"])
+PREDICTIONS = Counter(
+    "digit_predictions_total",
+    "Digits read, by digit: one per digit a request read (each digit of a number), "
+    "except those answered not_a_digit",
+    ["digit"],
+)
+VERDICTS = Counter(
+    "digit_verdicts_total",
+    "Readings by verdict: one per request that read a digit or a number, by its answer's verdict",
+    ["verdict"],
+)
 
 access_log = logging.getLogger("serve.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -61,6 +70,14 @@ def metrics_registry():
     return REGISTRY
 
 
+def read_digits(reading) -> list[int]:
+    """The digits a reading found, left to right: the one digit, or each digit of a number.
+    A part answered not_a_digit is no digit read, whatever the model's likeliest class."""
+    if reading is None:
+        return []
+    return [d["digit"] for d in reading.digits if d.get("verdict") != "not_a_digit"]
+
+
 def register(app: Flask, log_level: str) -> None:
     configure_logging(log_level)
 
@@ -76,15 +93,16 @@ def register(app: Flask, log_level: str) -> None:
     def record(response):
         latency = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        # What /predict read (serve/web/api.py); a number's answer has no digit of its own.
-        answer = g.reading.answer if "reading" in g else {}
-        digit, verdict = answer.get("digit"), answer.get("verdict")
+        # What /predict read (serve/web/api.py): one digit, or a number and its digits.
+        reading = g.get("reading")
+        answer = reading.answer if reading else {}
+        digits = read_digits(reading)
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
         LATENCY.labels(endpoint).observe(latency)
-        if digit is not None:
+        for digit in digits:
             PREDICTIONS.labels(str(digit)).inc()
-        if verdict is not None:
-            VERDICTS.labels(verdict).inc()
+        if answer.get("verdict") is not None:
+            VERDICTS.labels(answer["verdict"]).inc()
         response.headers["X-Request-ID"] = g.get("request_id", "")
         access_log.info(
             json.dumps(
@@ -95,9 +113,10 @@ def register(app: Flask, log_level: str) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "latency_ms": round(latency * 1000, 2),
-                    "digit": digit,
-                    "verdict": verdict,
+                    "digit": answer.get("digit"),
                     "number": answer.get("number"),
+                    "digits": digits,
+                    "verdict": answer.get("verdict"),
                     "remote": request.remote_addr,
                 }
             )

@@ -135,6 +135,84 @@ def test_folder_without_images_is_a_clear_error(tmp_path, capsys):
     assert "no image files found" in capsys.readouterr().err
 
 
+# --- usage errors: one line, exit status 2, before any work, no output file ---------------
+
+# Each: the arguments after the image, given the work folder; what the line says.
+USAGE_ERRORS = {
+    "output cannot be written": (lambda d: ["-o", "/sys/x.csv"], "cannot write /sys/x.csv"),
+    "output is a folder": (lambda d: ["-o", str(d / "out.csv")], "it is a folder"),
+    "output under a file": (lambda d: ["-o", str(d / "file.txt" / "x.csv")], "is a file"),
+    "batch size 0": (lambda d: ["--batch-size", "0"], "--batch-size must be 1 or more"),
+    "batch size negative": (lambda d: ["--batch-size", "-3"], "--batch-size must be 1 or more"),
+    "workers 0": (lambda d: ["--workers", "0"], "--workers must be 1 or more"),
+    "workers negative": (lambda d: ["--workers", "-2"], "--workers must be 1 or more"),
+    "model is no model": (lambda d: ["--model", str(d / "file.txt")], "cannot be loaded"),
+    "model missing": (lambda d: ["--model", str(d / "none.onnx")], "not found"),
+    "output .json": (lambda d: ["-o", str(d / "p.json")], "must end in .csv, .jsonl or .ndjson"),
+    "output .tsv": (lambda d: ["-o", str(d / "p.tsv")], "must end in .csv, .jsonl or .ndjson"),
+    "output without extension": (lambda d: ["-o", str(d / "p")], "must end in .csv"),
+}
+
+
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_usage_error_is_one_line_exit_2_and_no_output(case, tmp_path, digit_png, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "file.txt").write_text("not a model, not a folder")
+    (work / "out.csv").mkdir()  # a folder named like the output
+    image = tmp_path / "one.png"
+    image.write_bytes(digit_png)
+    before = sorted(work.rglob("*"))
+    arguments, said = USAGE_ERRORS[case]
+    # The last of an option given twice counts: the case's own -o or --workers.
+    argv = [str(image), "-o", str(work / "rows.csv"), "--workers", "1", *arguments(work)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and said in err, err
+    assert "Traceback" not in err
+    assert sorted(work.rglob("*")) == before  # nothing written, no folder made
+    assert not Path("/sys/x.csv").exists()
+
+
+def test_a_text_file_as_model_is_a_usage_error_for_the_real_command(tmp_path, digit_png):
+    (tmp_path / "one.png").write_bytes(digit_png)
+    (tmp_path / "model.onnx").write_text("not a model")
+    argv = ["one.png", "-o", "rows.csv", "--model", "model.onnx"]
+    done = subprocess.run(
+        [sys.executable, "-m", "serve.batch", *argv],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: model model.onnx cannot be loaded as an ONNX model")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "rows.csv").exists()
+
+
+def test_missing_folders_of_the_output_are_made_and_said(tmp_path, digit_png, capsys):
+    (tmp_path / "one.png").write_bytes(digit_png)
+    out = tmp_path / "new" / "sub" / "rows.csv"
+    assert main([str(tmp_path / "one.png"), "-o", str(out), "--quiet"]) == 0
+    assert len(read_rows(out)) == 1
+    assert f"note: created the folder {out.parent} for the output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["rows.csv", "rows.CSV", "rows.jsonl", "rows.ndjson"])
+def test_the_format_follows_the_extension(name, tmp_path, digit_png):
+    (tmp_path / "one.png").write_bytes(digit_png)
+    out = tmp_path / name
+    assert main([str(tmp_path / "one.png"), "-o", str(out), "--quiet"]) == 0
+    lines = out.read_text().splitlines()
+    if out.suffix.lower() == ".csv":
+        assert lines[0] == ",".join(COLUMNS) and len(lines) == 2
+    else:
+        (row,) = map(json.loads, lines)
+        assert list(row) == COLUMNS and row["path"].endswith("one.png")
+
+
 # --- faults of the file system: every one gets its row, nothing hangs --------------------
 
 

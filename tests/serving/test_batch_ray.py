@@ -46,6 +46,20 @@ def test_ray_rows_equal_the_local_engines_row_for_row(mixed_tree, tmp_path, read
     assert on_ray.read_text().splitlines() == rows
 
 
+def test_without_address_ray_starts_its_own_even_where_a_cluster_is_named(
+    mixed_tree, tmp_path, monkeypatch, capfd
+):
+    """RAY_ADDRESS names a cluster that is gone, as a stale /tmp/ray/ray_current_cluster
+    would: a run without --address ignores both, and Ray says nothing is deprecated."""
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:9")  # nothing listens there
+    local, on_ray = tmp_path / "local.csv", tmp_path / "ray.csv"
+    assert main([str(mixed_tree), "-o", str(local), "--quiet"]) == 1
+    argv = [str(mixed_tree), "-o", str(on_ray), "--engine", "ray", "--workers", "2", "--quiet"]
+    assert main(argv) == 1  # the broken files, as locally
+    assert on_ray.read_text() == local.read_text()
+    assert "deprecated" not in capfd.readouterr().err.lower()
+
+
 # --- a bucket: S3 served locally by moto, read by pyarrow as any S3 bucket would be -------
 
 

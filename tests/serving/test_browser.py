@@ -305,6 +305,31 @@ def test_uploading_an_image_file(browser, base_url, tmp_path):
     page.context.close()
 
 
+def test_a_refused_upload_is_worded_in_the_page_language_with_the_server_detail(
+    browser, base_url, tmp_path
+):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a drawing\n")
+    page, watch = open_page(browser, base_url)
+    with page.expect_response("**/predict?*") as response:
+        page.get_by_test_id("upload").set_input_files(str(path))
+    assert response.value.status == 415
+    expect(page.get_by_test_id("note")).to_have_text(
+        "읽을 수 있는 이미지가 아니에요. PNG, JPEG, GIF, BMP, WebP, TIFF 파일을 보내 주세요."
+    )
+    detail = page.get_by_test_id("detail")
+    expect(detail).to_have_text(re.compile(r"^not an image that can be read"))
+    assert detail.get_attribute("lang") == "en"
+    assert page.get_by_test_id("result").inner_text() == ""
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("note")).to_have_text(re.compile(r"^That is not an image"))
+    assert accessibility_violations(page) == []
+    page.get_by_test_id("clear").click()
+    expect(detail).to_have_text("")
+    assert watch.errors == [] or all("415" in error for error in watch.errors)
+    page.context.close()
+
+
 def test_controls_are_labelled_and_the_result_is_announced(browser, base_url):
     page, _ = open_page(browser, base_url)
     assert page.get_by_test_id("result").get_attribute("aria-live") == "polite"
@@ -341,6 +366,7 @@ def test_an_unsure_answer_names_the_two_candidates(browser):
         expect(page.get_by_test_id("result")).to_have_text(re.compile(r"^7 or \d\?$"))
         assert page.get_by_test_id("answer").get_attribute("data-verdict") == "unsure"
         assert page.get_by_test_id("note").inner_text().startswith("Not sure")
+        assert accessibility_violations(page) == []
         page.get_by_test_id("lang-toggle").click()
         expect(page.get_by_test_id("result")).to_have_text(re.compile(r"^7 또는 \d\?$"))
         assert watch.errors == []
@@ -397,5 +423,42 @@ def test_a_negative_number_and_a_plus_are_read_as_written(browser, base_url):
         page.get_by_test_id("predict").click()
     expect(page.get_by_test_id("result")).to_have_text("숫자가 아닌 것 같아요")
     assert page.get_by_test_id("answer").get_attribute("data-verdict") == "not_a_digit"
+    assert watch.errors == []
+    page.context.close()
+
+
+# --- accessibility -------------------------------------------------------------------------
+
+# axe-core (MPL 2.0, from npm), vendored for these tests only: the page never serves it.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def accessibility_violations(page):
+    """axe-core's violations on the page as it stands: [(rule, impact, [selectors])].
+
+    The script is evaluated through the DevTools protocol, which the page's CSP does not
+    govern, so the audit sees the page exactly as it is served."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    found = page.evaluate("""async () => (await axe.run(document)).violations.map(
+        (v) => [v.id, v.impact, v.nodes.map((n) => n.target.join(" "))])""")
+    return [tuple(v) for v in found]
+
+
+@pytest.mark.parametrize("locale", ["ko-KR", "en-US"])
+def test_the_page_has_no_accessibility_violations(browser, base_url, locale):
+    page, watch = open_page(browser, base_url, locale=locale)
+    assert accessibility_violations(page) == [], "empty"
+    for name, draw in [("a digit", draw_seven), ("a number", draw_four_and_two)]:
+        draw(page)
+        with page.expect_response("**/predict?*"):
+            page.get_by_test_id("predict").click()
+        expect(page.get_by_test_id("model-view").first).to_be_visible()
+        assert accessibility_violations(page) == [], name
+        page.get_by_test_id("clear").click()
+    draw_scribble(page)
+    predict(page)
+    expect(page.get_by_test_id("answer")).to_have_attribute("data-verdict", "not_a_digit")
+    assert accessibility_violations(page) == [], "not a digit"
     assert watch.errors == []
     page.context.close()

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from support.drawings import ROOT
 from support.server import post_image
 
 
@@ -57,3 +58,21 @@ def test_metrics_count_the_requests_made(client, seven_png):
     after = [metric(client, p) for p in (sevens, ok, bad)]
     assert [a - b for a, b in zip(after, before, strict=True)] == [3, 3, 1]
     assert metric(client, r'digit_http_request_seconds_count\{endpoint="/predict"\}') >= 4
+
+
+def test_the_pages_number_reading_is_counted_and_logged(client, access_lines):
+    # The page asks for a number with what the model saw; samples/number.png is "42".
+    data = (ROOT / "samples" / "number.png").read_bytes()
+    counters = [
+        r'digit_predictions_total\{digit="4"\}',
+        r'digit_predictions_total\{digit="2"\}',
+        r'digit_verdicts_total\{verdict="digit"\}',
+    ]
+    before = [metric(client, p) for p in counters]
+    response = post_image(client, data, path="/predict?read=number&include=model_input")
+    after = [metric(client, p) for p in counters]
+    assert response.status_code == 200 and response.get_json()["number"] == "42"
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
+    (logged,) = [json.loads(line) for line in access_lines if '"/predict"' in line]
+    assert logged["number"] == "42" and logged["digits"] == [4, 2]
+    assert logged["verdict"] == "digit" and logged["digit"] is None

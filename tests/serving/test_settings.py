@@ -52,3 +52,10 @@ def test_verdict_thresholds_are_unset_unless_given():
 def test_a_threshold_must_be_a_probability(value):
     with pytest.raises(SystemExit, match="SURE_FROM"):
         Settings.from_environment({"SURE_FROM": value})
+
+
+@pytest.mark.parametrize("environ", [{"LOG_LEVEL": "loud"}, {"PORT": "x"}, {"SURE_FROM": "2"}])
+def test_a_bad_value_is_one_line_that_says_error(environ):
+    with pytest.raises(SystemExit, match=r"^error: [A-Z_]+=") as stopped:
+        Settings.from_environment(environ)
+    assert "\n" not in str(stopped.value.code)
