@@ -83,6 +83,7 @@ bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results
 	$(SERVE_PY) -m benchmarks.serve_latency
 	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput --record
+	$(SERVE_PY) -m benchmarks.environments --record
 	$(SERVE_PY) -m benchmarks.honest_answers
 	$(SERVE_PY) -m benchmarks.read_numbers
 	$(SERVE_PY) -m benchmarks.honest_numbers

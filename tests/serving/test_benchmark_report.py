@@ -4,6 +4,8 @@ the README quotes no figure that the generated pages do not say."""
 import json
 import re
 
+import pytest
+
 from serve.settings import ROOT
 from support import performance as report
 from support.results import RESULTS
@@ -102,3 +104,8 @@ def test_the_serving_environment_size_leaves_the_test_tools_out():
     assert {"flask", "werkzeug", "onnxruntime", "numpy"} <= names
     assert "pytest" not in names and "tensorflow" not in names
     assert 50 < installed_mb(str(ROOT / "requirements-serve.txt")) < 400
+
+
+def test_an_extra_asked_for_brings_its_own_requirements():
+    pytest.importorskip("ray")
+    assert "pyarrow" in closure({"ray[data]"}) and "pyarrow" not in closure({"ray"})
