@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 from PIL import Image, ImageDraw
 
+from serve.core.segment import pen_width
 from support.drawings import mnist_sample
 from train.drawn import ink_only, on_canvas, pen_mask
 
@@ -32,13 +33,8 @@ def digit_inks(rng: np.random.Generator, digits: str, size: int, pen: float) -> 
 
 
 def stroke_width(ink: np.ndarray) -> int:
-    """The pen's width in a drawn digit: twice its area over its outline."""
-    mask = np.pad(ink > 128, 1)
-    outline = np.count_nonzero(
-        mask
-        & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
-    )
-    return max(3, round(2 * np.count_nonzero(mask) / max(outline, 1)))
+    """The pen's width in a drawn digit, as the reader measures it."""
+    return max(3, round(pen_width(ink > 128)))
 
 
 def mark_ink(mark: str, size: int, width: int, rng: np.random.Generator) -> np.ndarray:

@@ -88,6 +88,11 @@ class Line:
     def height(self) -> float:
         return self.baseline - self.top
 
+    def near_middle(self, box: Box) -> bool:
+        """Whether a box's middle lies near the line's, as a sign's does."""
+        middle = (box.top + box.bottom) / 2
+        return abs(middle - (self.top + self.height / 2)) <= MARKS.mid * self.height
+
     @classmethod
     def of(cls, tall: list[Box]) -> Line:
         return cls(
@@ -116,13 +121,16 @@ def find_marks(blobs: list[Blob], ink, labels) -> tuple[list[Mark], list[Blob]]:
     )
     marks, rest = [], []
     for blob in blobs:
-        short = blob.box.height < MARKS.mark * line.height
-        others = [box for box in tall if box != blob.box]
-        kind = kind_of(blob.box, line, others, pen) if short else None
         if any(encloses(blob.box, other.box) for other in blobs):
             kind = "ring"
-        elif is_cross(ink_of(ink, labels, blob.box, (blob.label,)) > 0, blob.box, line):
+        elif may_be_a_cross(blob.box, line) and is_cross(
+            ink_of(ink, labels, blob.box, (blob.label,)) > 0
+        ):
             kind = "plus"
+        elif blob.box.height < MARKS.mark * line.height:
+            kind = kind_of(blob.box, line, [box for box in tall if box != blob.box], pen)
+        else:
+            kind = None
         if kind:
             marks.append(Mark(kind, blob.box))
         else:
@@ -137,17 +145,22 @@ def encloses(box: Box, other: Box) -> bool:
     return inside and other.height >= MARKS.ringed * box.height
 
 
-def is_cross(mask, box: Box, line: Line) -> bool:
-    """Whether a blob is a plus sign: smaller than the digits, about as wide as tall, a
-    bar across and a bar down crossing near its middle, and its corners empty (a 4 or a
-    crossed 7 has ink in a corner)."""
+def may_be_a_cross(box: Box, line: Line) -> bool:
+    """Whether a blob's box is a plus sign's: smaller than the digits, about as wide as
+    tall, at mid-height."""
+    if not MARKS.cross_size[0] * line.height <= box.height <= MARKS.cross_size[1] * line.height:
+        return False
+    return (
+        1 / MARKS.cross_shape <= box.width / box.height <= MARKS.cross_shape
+        and line.near_middle(box)
+    )
+
+
+def is_cross(mask) -> bool:
+    """Whether a blob's ink (``mask``, in its box) is a plus sign's: a bar across and a bar
+    down crossing near its middle, and its corners empty (a 4 or a crossed 7 has ink in a
+    corner)."""
     h, w = mask.shape
-    if not MARKS.cross_size[0] * line.height <= h <= MARKS.cross_size[1] * line.height:
-        return False
-    if not 1 / MARKS.cross_shape <= w / h <= MARKS.cross_shape:
-        return False
-    if abs((box.top + box.bottom) / 2 - (line.top + line.height / 2)) > MARKS.mid * line.height:
-        return False
     row, col = int(mask.sum(axis=1).argmax()), int(mask.sum(axis=0).argmax())
     across, down = mask[row].sum() >= MARKS.bar * w, mask[:, col].sum() >= MARKS.bar * h
     middle = abs(row - h / 2) <= MARKS.cross_mid * h and abs(col - w / 2) <= MARKS.cross_mid * w
@@ -171,10 +184,8 @@ def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:
         return "underline" if over > 0 else None
     if over > MARKS.overlap:
         return None
-    if flat and box.width >= MARKS.minus * h and right and not left:
-        middle = (box.top + box.bottom) / 2
-        if abs(middle - (line.top + h / 2)) <= MARKS.mid * h:
-            return "minus"
+    if flat and box.width >= MARKS.minus * h and right and not left and line.near_middle(box):
+        return "minus"
     if not (left and right):
         return None
     hangs = box.bottom >= line.baseline + MARKS.below_baseline * h

@@ -158,16 +158,15 @@ def read_number(image, predictor) -> tuple[np.ndarray, dict]:
         return in_upload(box, grey.shape, origin, factor, scale)
 
     read = candidates[: TUNING.most_digits]
+    boxes = [ink_box(candidate) for candidate in read]
     digits, inputs = [], []
-    for candidate, (model_input, p, d) in zip(read, answers.of(read), strict=True):
-        digits.append(
-            {**postprocess(p, d, predictor.thresholds), "box": in_pixels(ink_box(candidate))}
-        )
+    for box, (model_input, p, d) in zip(boxes, answers.of(read), strict=True):
+        digits.append({**postprocess(p, d, predictor.thresholds), "box": in_pixels(box)})
         inputs.append(model_input)
-    tallest = max(ink_box(candidate).height for candidate in read)
+    tallest = max(box.height for box in boxes)
     parts = [
-        Part("digit" if is_digit(c, digit, tallest) else "unknown", ink_box(c), digit)
-        for c, digit in zip(read, digits, strict=True)
+        Part("digit" if is_digit(c, box, digit, tallest) else "unknown", box, digit)
+        for c, box, digit in zip(read, boxes, digits, strict=True)
     ]
     parts += [Part(mark.kind, mark.box) for mark in marks]
     parts.sort(key=lambda part: part.box.centre)
@@ -193,24 +192,24 @@ class Part:
         return shown | ({"digit": self.digit["digit"]} if self.kind == "digit" else {})
 
 
-def is_digit(candidate: Candidate, answer: dict, tallest: int) -> bool:
+def is_digit(candidate: Candidate, box: Box, answer: dict, tallest: int) -> bool:
     """Whether a candidate read by the model counts as a digit of the number: the model
     does not call it no digit, it holds no ink inside a loop (a ring round a digit), and
-    it is about as tall as digits written in one line are."""
+    it is about as tall as digits written in one line are (``box``: its ink's)."""
     if answer["verdict"] == "not_a_digit":
         return False
     if answer["digit"] in LOOPED and holds_ink(candidate.ink):  # a ring reads as a loop
         return False
-    return ink_box(candidate).height >= TUNING.shortest_digit_in_tallest_digit_heights * tallest
+    return box.height >= TUNING.shortest_digit_in_tallest_digit_heights * tallest
 
 
 def number_of(parts: list[Part], reason: str | None) -> dict:
     """The number the parts write, left to right: its text, value and verdict, or the
     reason it is no number."""
-    reason = reason or misplaced(parts)
+    written = [part for part in parts if part.kind != "underline"]
+    reason = reason or misplaced(written)
     if reason:
         return {"number": None, "value": None, "verdict": "not_a_digit", "reason": reason}
-    written = [part for part in parts if part.kind != "underline"]
     text = "".join(SYMBOLS.get(p.kind) or str(p.digit["digit"]) for p in written)
     plain = text.replace(",", "")
     sure = all(p.digit["verdict"] == "digit" for p in written if p.kind == "digit")
@@ -230,10 +229,9 @@ LOOPED = (0, 6, 8, 9)  # what a ring drawn round a digit, one blob with it, is r
 FOREIGN_NAMES = {"plus": "plus sign", "ring": "ring round the digits"}
 
 
-def misplaced(parts: list[Part]) -> str | None:
-    """Why the parts write no number, or None: a part that is neither a digit nor a mark
-    of a number, or a mark where a number has none."""
-    written = [part for part in parts if part.kind != "underline"]
+def misplaced(written: list[Part]) -> str | None:
+    """Why the parts written (an underline left out) make no number, or None: a part that
+    is neither a digit nor a mark of a number, or a mark where a number has none."""
     for i, part in enumerate(written):
         if part.kind == "unknown":
             return f"part {i + 1} of {len(written)} is neither a digit nor a mark of a number"
@@ -365,7 +363,7 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
         piece, by_stroke = slices[step], through[step[0]] or through[step[1]]
         if step != (0, len(bounds) - 1) and answers.digit(piece) == 1:
             slant = TUNING.one_width_by_stroke if by_stroke else TUNING.one_width
-            if not upright(piece.ink, candidate.box.height, slant):
+            if not upright(ink_box(piece), candidate.box.height, slant):
                 sure[step] = 0.0
         if by_stroke and sure[step] < TUNING.least_sure_slice_of_a_stroke_cut:
             sure[step] = 0.0
@@ -380,12 +378,10 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
     return [slices[step] for step in path]
 
 
-def upright(ink: np.ndarray, height: int, slant: float) -> bool:
-    """Whether ink is one stroke about ``height`` tall, at most ``slant`` of its height
-    wide, as a 1 is."""
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    tall = rows[-1] - rows[0] + 1
-    return tall >= TUNING.one_in_heights * height and cols[-1] - cols[0] + 1 <= slant * tall
+def upright(box: Box, height: int, slant: float) -> bool:
+    """Whether ink in ``box`` is a stroke about ``height`` tall, at most ``slant`` of its
+    height wide, as a 1 is."""
+    return box.height >= TUNING.one_in_heights * height and box.width <= slant * box.height
 
 
 def slice_between(candidate: Candidate, bounds: list[np.ndarray], step) -> Candidate:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from serve.core.preprocess import crop_to_ink
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -339,14 +341,18 @@ def is_dot(ink: np.ndarray) -> bool:
     """Whether the ink is a dot or a filled blob: hardly longer than the pen that made it
     is wide, solid (filling most of its convex hull) and without a hole. A fat 8 has
     holes, a fat 3 or 7 leaves much of its hull empty, a thick 1 is long for its pen."""
-    mask = ink > 0
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    mask = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    mask = crop_to_ink(ink > 0)
     if max(mask.shape) > TUNING.dot_in_strokes * pen_width(mask):
         return False
     if np.count_nonzero(mask) < TUNING.dot_solidity * hull_area(mask):
         return False
-    return label_blobs(~np.pad(mask, 1)).max() == 1  # the paper around it, and no hole
+    return not holes(mask).any()
+
+
+def holes(mask: np.ndarray) -> np.ndarray:
+    """The paper that ``mask`` encloses: what the paper around it cannot reach."""
+    paper = label_blobs(~np.pad(mask, 1))  # the padding joins all the paper around it
+    return (paper != paper[0, 0])[1:-1, 1:-1] & ~mask
 
 
 def hull_area(mask: np.ndarray) -> float:
@@ -386,19 +392,16 @@ def pen_width(mask: np.ndarray) -> float:
 
 def eroded(mask: np.ndarray, reach: int) -> np.ndarray:
     """``mask`` eroded by a square of ``reach`` cells each way: what lies that far inside
-    it (a minimum along the rows, then along the columns)."""
-    for axis in (0, 1):
-        padded = np.pad(mask, [(reach, reach) if a == axis else (0, 0) for a in (0, 1)])
-        mask = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1, axis=axis).min(-1)
-    return mask
+    it (the paper around it, grown)."""
+    paper = grow(~np.pad(mask, reach), reach)
+    return ~paper[reach : reach + mask.shape[0], reach : reach + mask.shape[1]]
 
 
 def holds_ink(ink: np.ndarray) -> bool:
     """Whether a closed loop holds ink well inside it: a ring drawn round a digit (a 0's
     loop is empty, an 8's crossing lies on its outline)."""
     mask = ink > 0
-    outside = label_blobs(~np.pad(mask, 1))
-    filled = mask | (outside[1:-1, 1:-1] != outside[0, 0])  # the holes filled
+    filled = mask | holes(mask)
     reach = min(round(TUNING.inside_in_strokes * pen_width(mask)), min(mask.shape) // 2)
     inside = mask & eroded(filled, reach)
     return np.count_nonzero(inside) >= TUNING.held_ink * np.count_nonzero(mask)
