@@ -5,8 +5,10 @@
 Accuracy, in process (serve/core, the shipped model): numbers of 2 to 4 MNIST test digits
 written side by side on a canvas (train/drawn.py: one pen per number, uneven sizes, gaps
 and baselines), read exactly or not; half as many written crowded (every two digits'
-boxes meeting or overlapping); and the 2,000 test digits of support/data, each drawn
-alone, read with ?read=number and with plain /predict.
+boxes meeting or overlapping); as many numbers of 2 or 3 digits by other writers than
+MNIST's (train/other_writers.py: Hershey's stroke fonts drawn by a shaky pen, one hand per
+number); and the 2,000 test digits of support/data, each drawn alone, read with
+?read=number and with plain /predict.
 Speed, on a real gunicorn server: p50 of ?read=number on 4-digit canvases against plain
 /predict on one-digit canvases, interleaved on one keep-alive connection. One digit is
 timed twice: on a square canvas just big enough for it (the strict comparison), and on
@@ -30,6 +32,7 @@ from serve.settings import Settings
 from support.drawings import mnist_sample, png_bytes, redraw
 from support.readings import single_digits
 from support.server import multipart, running_server
+from train import other_writers
 from train.drawn import draw_number
 
 CROWDED = (-0.1, 0.0)  # gaps between digits, of their height: every pair's boxes meet
@@ -74,6 +77,15 @@ def accuracy(count: int) -> None:
     print(
         f"numbers written crowded, every two digits' boxes meeting or overlapping by up to "
         f"a tenth of their height ({len(crowded)}): {np.mean(crowded):.2%} read exactly"
+    )
+
+    writers = [
+        reader.read(png_bytes(drawing), "number").answer["number"] == truth
+        for drawing, truth in other_writers.numbers(count, seed=2028)
+    ]
+    print(
+        f"numbers of 2-3 digits by other writers ({len(writers)}): "
+        f"{np.mean(writers):.2%} read exactly"
     )
 
     plain, as_number, one_digit, n = single_digits(reader)

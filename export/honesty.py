@@ -2,9 +2,10 @@
 
 The export writes these figures into the model card; `benchmarks/honest_answers.py` prints
 them for any exported model. Digits are the MNIST test digits, as they are and re-drawn as
-the page's canvas sends them (train/drawn.py). Non-digits are every kind of
-train/negatives.py, made with seeds training never used (pairs from test digits); the kinds
-kept out of training are marked as held out.
+the page's canvas sends them (train/drawn.py), and digits by other writers than MNIST's, as
+the page sends them and as small blurred scans (train/other_writers.py, never trained on).
+Non-digits are every kind of train/negatives.py, made with seeds training never used (pairs
+from test digits); the kinds kept out of training are marked as held out.
 """
 
 from __future__ import annotations
@@ -16,23 +17,62 @@ import numpy as np
 from serve.core.contract import to_model_input
 from serve.core.preprocess import preprocess_image
 from serve.core.verdict import VERDICTS, Thresholds, verdicts
+from train import other_writers
 from train.calibration import auroc, expected_calibration_error
 from train.drawn import redraw
-from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives
+from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives, to_model_digit
+from train.styles import FLAGS, crossed_seven, flagged_one
 
 SEED = 2026  # training's non-digits use seeds near the training seed, never this
 NON_DIGITS_PER_KIND = 1000
+OTHER_WRITERS = 2000  # drawings in each set by other writers
+# The non-digits take SEED + 0, 1, 2...: the other writers' seeds lie well past them.
+OTHER_WRITERS_SEED, LOW_RESOLUTION_SEED = SEED + 100, SEED + 101
+STYLED, STYLED_SEED = 500, SEED + 102  # flagged 1s of each length, and crossed 7s
+
+
+def upload_inputs(drawings) -> np.ndarray:
+    """Each drawing sent as a PNG and preprocessed as an upload."""
+    inputs = []
+    for drawing in drawings:
+        buffer = io.BytesIO()
+        drawing.save(buffer, format="PNG")
+        inputs.append(preprocess_image(buffer.getvalue()))
+    return np.concatenate(inputs)
 
 
 def drawn_inputs(images: np.ndarray, seed: int = SEED) -> np.ndarray:
     """Each digit re-drawn on a canvas, sent as a PNG and preprocessed as an upload."""
     rng = np.random.default_rng(seed)
-    inputs = []
-    for digit in images:
-        buffer = io.BytesIO()
-        redraw(digit, rng).save(buffer, format="PNG")
-        inputs.append(preprocess_image(buffer.getvalue()))
-    return np.concatenate(inputs)
+    return upload_inputs(redraw(digit, rng) for digit in images)
+
+
+def digit_sets(images: np.ndarray, labels: np.ndarray) -> dict[str, tuple]:
+    """Each set of digits measured: name -> (model inputs, labels)."""
+    writers, writers_labels = other_writers.drawings(OTHER_WRITERS, OTHER_WRITERS_SEED)
+    scans, scans_labels = other_writers.drawings(OTHER_WRITERS, LOW_RESOLUTION_SEED, small=True)
+    return {
+        "MNIST test": (to_model_input(images), labels),
+        "drawn": (drawn_inputs(images), labels),
+        "other writers": (upload_inputs(writers), writers_labels),
+        "low resolution": (upload_inputs(scans), scans_labels),
+        **styled_sets(),
+    }
+
+
+def styled_sets() -> dict[str, tuple]:
+    """1s with a short, middling or long flag, and crossed 7s (train/styles.py, which
+    training draws from with other seeds)."""
+    rng = np.random.default_rng(STYLED_SEED)
+    sets = {f"1, {flag} flag": (lambda flag=flag: flagged_one(rng, flag), 1) for flag in FLAGS}
+    sets["crossed 7"] = (lambda: crossed_seven(rng), 7)
+    return {
+        name: (
+            to_model_input(np.stack([to_model_digit(draw()) for _ in range(STYLED)])),
+            np.full(STYLED, label),
+        )
+        for name, (draw, label) in sets.items()
+    }
 
 
 def verdict_shares(probs: np.ndarray, is_digit: np.ndarray, thresholds: Thresholds) -> dict:
@@ -40,26 +80,32 @@ def verdict_shares(probs: np.ndarray, is_digit: np.ndarray, thresholds: Threshol
     return {v: round(float(np.mean(said == v)), 5) for v in VERDICTS}
 
 
+def digit_figures(
+    probs: np.ndarray, is_digit: np.ndarray, labels: np.ndarray, thresholds: Thresholds
+) -> dict:
+    said = verdicts(probs.max(axis=1), is_digit, thresholds)
+    right = probs.argmax(axis=1) == labels
+    return {
+        "count": len(labels),
+        "accuracy": round(float(right.mean()), 5),
+        "ece": round(expected_calibration_error(probs, labels), 5),
+        "verdicts": verdict_shares(probs, is_digit, thresholds),
+        "accuracy_when_digit": round(float(right[said == "digit"].mean()), 5),
+    }
+
+
 def evaluate(predict, images: np.ndarray, labels: np.ndarray, thresholds: Thresholds) -> dict:
     """Figures for ``predict`` (model input -> (probs, is_digit)) on digits and non-digits.
 
-    ``images``/``labels`` are MNIST test digits (uint8, white on black).
+    ``images``/``labels`` are MNIST test digits (uint8, white on black); the digits by
+    other writers bring their own labels.
     """
-    digit_sets = {"MNIST test": to_model_input(images), "drawn": drawn_inputs(images)}
     report = {"digits": {}, "non_digits": {}, "thresholds": vars(thresholds)}
     digit_scores = {}
-    for name, inputs in digit_sets.items():
+    for name, (inputs, truth) in digit_sets(images, labels).items():
         probs, is_digit = predict(inputs)
         digit_scores[name] = is_digit
-        said = verdicts(probs.max(axis=1), is_digit, thresholds)
-        right = probs.argmax(axis=1) == labels
-        report["digits"][name] = {
-            "count": len(labels),
-            "accuracy": round(float(right.mean()), 5),
-            "ece": round(expected_calibration_error(probs, labels), 5),
-            "verdicts": verdict_shares(probs, is_digit, thresholds),
-            "accuracy_when_digit": round(float(right[said == "digit"].mean()), 5),
-        }
+        report["digits"][name] = digit_figures(probs, is_digit, truth, thresholds)
     kinds = [kind for kind in KINDS if kind != "fashion" or fashion_images() is not None]
     for i, kind in enumerate(kinds):
         negatives = make_negatives(kind, NON_DIGITS_PER_KIND, seed=SEED + i, digits=images)

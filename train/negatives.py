@@ -5,6 +5,8 @@ random width), then put through the server's own preprocessing (crop to the ink,
 px, centre by mass), so the model learns from exactly what it will be shown:
 
   scribble  a zigzag or a random walk of the pen
+  zigzag    a saw or a spring of six to twelve strokes
+  hatching  parallel strokes, sometimes crossed
   shape     squares, triangles, stars, hashes, spirals, filled blobs (no circles: a
             circle is a 0)
   doodle    three or four long strokes, straight or curved, thrown together
@@ -68,6 +70,38 @@ def scribble(rng: np.random.Generator) -> Image.Image:
         steps = rng.normal(0, 9, (int(rng.integers(20, 60)), 2)).cumsum(axis=0)
         path = [tuple(p) for p in (steps - steps.mean(axis=0) + PAD / 2)]
     draw.line(path, fill=255, width=pen(rng), joint="curve")
+    return image
+
+
+def zigzag(rng: np.random.Generator) -> Image.Image:
+    """A saw or a spring: six to twelve strokes back and forth, going down or across.
+    (Four or five may fairly be a Z or a pointed 3; more turns than that are no digit.)"""
+    image, draw = canvas()
+    strokes = int(rng.integers(6, 13))
+    along = np.linspace(15, PAD - 15, strokes + 1) + rng.normal(0, 2, strokes + 1)
+    reach = rng.uniform(15, 45)
+    across = PAD / 2 + reach * np.where(np.arange(strokes + 1) % 2, 1, -1)
+    across = across + rng.normal(0, reach * 0.15, strokes + 1)
+    path = np.column_stack([across, along] if rng.random() < 0.6 else [along, across])
+    draw.line([tuple(p) for p in wobble(path, rng, 1.5)], fill=255, width=pen(rng), joint="curve")
+    return image.rotate(rng.uniform(-20, 20), resample=Image.Resampling.BILINEAR)
+
+
+def hatching(rng: np.random.Generator) -> Image.Image:
+    """Three to eight parallel strokes, sometimes crossed by a second set."""
+    image, draw = canvas()
+    width = pen(rng)
+    for _ in range(1 if rng.random() < 0.6 else 2):
+        turn = rng.uniform(0, math.pi)
+        lines = int(rng.integers(3, 9))
+        half, spacing = rng.uniform(25, 45), rng.uniform(7, 14)
+        direction = np.array([math.cos(turn), math.sin(turn)])
+        normal = np.array([-direction[1], direction[0]])
+        for k in np.arange(lines) - (lines - 1) / 2:
+            middle = PAD / 2 + k * spacing * normal
+            draw.line(
+                [tuple(middle - half * direction), tuple(middle + half * direction)], 255, width
+            )
     return image
 
 
@@ -228,6 +262,8 @@ def fashion_images() -> np.ndarray | None:
 
 DRAWN: dict[str, Callable] = {
     "scribble": scribble,
+    "zigzag": zigzag,
+    "hatching": hatching,
     "shape": shape,
     "doodle": doodle,
     "speck": speck,

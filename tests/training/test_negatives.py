@@ -75,7 +75,7 @@ def test_no_drawn_non_digit_looks_like_a_one():
     # A fat pen leaning right is a 1 too; lying down, it is not.
     assert looks_like_a_one(stroke((9, 24), (19, 4), width=6))
     assert not looks_like_a_one(stroke((4, 20), (24, 9), width=6))
-    for kind in ("scribble", "doodle", "shape"):
+    for kind in ("scribble", "doodle", "shape", "zigzag", "hatching"):
         assert not any(looks_like_a_one(image) for image in make_negatives(kind, 200, seed=4))
 
 

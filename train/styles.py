@@ -1,0 +1,82 @@
+"""Digits in styles MNIST's writers rarely used, drawn by a shaky pen, to train and measure on.
+
+  flagged one   a 1 with a flag (short, middling or long) and sometimes a foot, as much of
+                Europe writes it; MNIST's 1s are mostly a bare stroke, so a long flag reads 7
+  crossed seven a 7 with a flat top, sometimes a bar across its stem or a hook at the top,
+                so that teaching flagged 1s does not teach that a 7 is a 1
+
+Each is drawn the way train/negatives.py draws its marks (white ink on a 112 px pad, a pen
+of random width, strokes bent by a wobbling hand) and put through the server's
+preprocessing. Training draws them with seeds near its own; the model card measures them
+with another seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from train.negatives import PAD, canvas, pen, to_model_digit, wobble
+
+# A flag's length, as a share of the stem's height.
+FLAGS = {"short": (0.12, 0.25), "middling": (0.25, 0.45), "long": (0.45, 0.7)}
+TOP, BOTTOM = 14, PAD - 14
+
+
+def strokes_image(rng: np.random.Generator, strokes: list[np.ndarray]) -> Image.Image:
+    image, draw = canvas()
+    width = pen(rng)
+    for stroke in strokes:
+        line = wobble(stroke, rng, rng.uniform(0.5, 2.5))
+        draw.line([tuple(p) for p in line], fill=255, width=width, joint="curve")
+    return image.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BILINEAR)
+
+
+def flagged_one(rng: np.random.Generator, flag: str | None = None) -> Image.Image:
+    """A stem leaning a little either way, a flag down-left from its top, sometimes a foot."""
+    low, high = FLAGS[flag or str(rng.choice(list(FLAGS)))]
+    height = BOTTOM - TOP
+    top = np.array([PAD / 2 + rng.uniform(-0.05, 0.12) * height, TOP])
+    bottom = np.array([PAD / 2 - rng.uniform(-0.05, 0.12) * height, BOTTOM])
+    length = rng.uniform(low, high) * height
+    drop = math.radians(rng.uniform(25, 60))  # below the horizontal: a 7's top is flat
+    tip = top + length * np.array([-math.cos(drop), math.sin(drop)])
+    strokes = [np.array([tip, top, bottom])]  # one stroke, as the pen goes
+    if rng.random() < 0.4:
+        half = rng.uniform(0.15, 0.3) * height
+        strokes.append(np.array([bottom - [half, 0], bottom + [half, 0]]))
+    return strokes_image(rng, strokes)
+
+
+def crossed_seven(rng: np.random.Generator) -> Image.Image:
+    """A flat top, a stem down-left from its right end; a bar across the stem or a hook."""
+    height = BOTTOM - TOP
+    width = rng.uniform(0.45, 0.75) * height
+    left = np.array([PAD / 2 - width / 2, TOP + rng.uniform(-4, 4)])
+    right = np.array([PAD / 2 + width / 2, TOP + rng.uniform(-4, 4)])
+    foot = np.array([PAD / 2 - rng.uniform(-0.1, 0.25) * height, BOTTOM])
+    top = [left, right, foot]
+    if rng.random() < 0.3:  # a hook down from the top's left end
+        top.insert(0, left + [rng.uniform(-3, 3), rng.uniform(8, 18)])
+    strokes = [np.array(top)]
+    if rng.random() < 0.6:  # a bar across the stem, halfway down
+        middle = (right + foot) / 2 + [0, rng.uniform(-8, 8)]
+        half = rng.uniform(0.15, 0.3) * height
+        strokes.append(np.array([middle - [half, 0], middle + [half, 0]]))
+    return strokes_image(rng, strokes)
+
+
+def styled_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` uint8 (28, 28) digits, half flagged 1s and half crossed 7s, preprocessed
+    like an upload, with their labels."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for i in range(count):
+        one = i % 2 == 0
+        digit = to_model_digit(flagged_one(rng) if one else crossed_seven(rng))
+        if digit is not None:
+            images.append(digit)
+            labels.append(1 if one else 7)
+    return np.stack(images), np.array(labels, np.int32)
