@@ -13,9 +13,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is reused until requirements-serve.txt changes.
-COPY requirements-serve.txt ./
+# Dependencies first: this layer is reused until the requirements change.
+COPY requirements-serve.txt requirements-postgres.txt ./
 RUN pip install -r requirements-serve.txt
+# The PostgreSQL driver, for replicas that keep their corrections in one database
+# (deploy/kubernetes.yaml): docker build --build-arg POSTGRES=1 .
+ARG POSTGRES=0
+RUN if [ "$POSTGRES" = 1 ]; then pip install -r requirements-postgres.txt; fi
 
 # Only what serving needs (tests/serving/test_container.py assembles these and runs them).
 COPY serve/ serve/
@@ -23,7 +27,10 @@ COPY templates/ templates/
 COPY static/ static/
 COPY models/mnist.onnx models/mnist.json models/
 
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
+# corrections/ holds the default SQLite store of corrections (CORRECTIONS_URL); mount a
+# volume there to keep them.
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
+    && mkdir corrections && chown app corrections
 USER app
 
 EXPOSE 8000

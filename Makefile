@@ -13,8 +13,8 @@ IMAGE ?= draw-a-digit:latest
 TRAIN_PY := .venv-train/bin/python
 SERVE_PY := .venv-serve/bin/python
 
-.PHONY: help train export serve predict test test-train test-serve lint format bench soak \
-	fuzz docker clean
+.PHONY: help train export serve predict corrections test test-train test-serve lint format \
+	bench soak fuzz docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -45,25 +45,37 @@ help: ## list the targets
 	.venv-serve/bin/pip install -r requirements-ray.txt
 	touch $@
 
+# psycopg, for a corrections store in PostgreSQL, is added on demand: for the tests, and
+# when CORRECTIONS_URL names PostgreSQL. Never in the container image by default.
+.venv-serve/postgres-done: .venv-serve/done requirements-postgres.txt
+	.venv-serve/bin/pip install -r requirements-postgres.txt
+	touch $@
+
+POSTGRES_IF_ASKED := $(if $(filter postgres%,$(CORRECTIONS_URL)),.venv-serve/postgres-done)
+
 train: .venv-train/done ## fit the CNN (models/model.weights.h5, history.png, metrics.json)
 	$(TRAIN_PY) -m train $(ARGS)
 
 export: .venv-train/done ## convert to models/mnist.onnx and prove ONNX == Keras
 	$(TRAIN_PY) -m export $(ARGS)
 
-serve: .venv-serve/done ## run the app on the shipped model (http://$HOST:$PORT)
+serve: .venv-serve/done $(POSTGRES_IF_ASKED) ## run the app on the shipped model (http://$HOST:$PORT)
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) \
 		.venv-serve/bin/gunicorn --config serve/gunicorn_conf.py "serve.web.app:create_app()"
 
 predict: .venv-serve/done $(if $(filter ray,$(ENGINE)),.venv-serve/ray-done) ## predict every image under IMAGES=dir into OUT=predictions.csv (ENGINE=ray for Ray Data)
 	$(SERVE_PY) -m serve.batch $(IMAGES) -o $(OUT) --engine $(ENGINE) $(ARGS)
 
+corrections: OUT = corrections/export-$(shell date -u +%Y%m%dT%H%M%SZ)
+corrections: .venv-serve/done $(POSTGRES_IF_ASKED) ## export the corrections people sent into OUT=dir (labels.csv, images/)
+	$(SERVE_PY) -m serve.corrections export $(OUT) $(ARGS)
+
 test: test-train test-serve ## run every test (both virtual environments)
 
 test-train: .venv-train/done ## the training and export tests
 	$(TRAIN_PY) -m pytest tests/training $(PYTEST_ARGS)
 
-test-serve: .venv-serve/dev-done .venv-serve/ray-done ## the serving tests (API, hostile uploads, batch, browser)
+test-serve: .venv-serve/dev-done .venv-serve/ray-done .venv-serve/postgres-done ## the serving tests (API, hostile uploads, batch, browser)
 	$(SERVE_PY) -m pytest tests/serving $(PYTEST_ARGS)
 
 lint: .venv-serve/dev-done ## ruff: lint and format check

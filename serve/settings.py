@@ -7,11 +7,16 @@ place that reads them, and the app, serve/gunicorn_conf.py and serve/batch/ all 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SWITCHES = ("on", "off")
+# Where corrections are kept, as SQLAlchemy writes database URLs (serve/corrections/store.py).
+SQLITE_URL = "sqlite:///"
+POSTGRES_URLS = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +42,14 @@ class Settings:
     # on validation data at training time and shipped in models/mnist.json.
     not_a_digit_below: float | None = None
     sure_from: float | None = None
+    # Corrections people send from the page (POST /corrections): kept with the drawing,
+    # for training data. "off" answers 404 and hides the page's control.
+    corrections: str = "on"
+    # sqlite:///relative/path.db (from the working folder), sqlite:////absolute/path.db, or
+    # postgresql://user@host/db where several replicas write.
+    corrections_url: str = SQLITE_URL + str(ROOT / "corrections" / "corrections.db")
+    corrections_per_minute: int = 30  # per client address and worker process; 0: no limit
+    corrections_max: int = 100_000  # rows kept before 403 "full"; 0: no limit
 
     @classmethod
     def from_environment(cls, environ=os.environ) -> Settings:
@@ -64,7 +77,34 @@ def parse(name: str, text: str, kind: type):
         if text.upper() not in LOG_LEVELS:
             raise SystemExit(f"error: LOG_LEVEL={text!r} is not one of {', '.join(LOG_LEVELS)}")
         return text.upper()
+    if name == "corrections":
+        if text.lower() not in SWITCHES:
+            raise SystemExit(f"error: CORRECTIONS={text!r} is not 'on' or 'off'")
+        return text.lower()
+    if name == "corrections_url":
+        return database_url(text)
     return kind(text)
+
+
+def database_url(text: str) -> str:
+    """A URL the corrections store can open. Never echoed whole: it may hold a password."""
+    if text.startswith(SQLITE_URL):
+        if len(text) == len(SQLITE_URL):
+            raise SystemExit(f"error: CORRECTIONS_URL={text!r} names no file (sqlite:///path.db)")
+        return text
+    if text.startswith(POSTGRES_URLS):
+        # The driver is not a serving requirement; a server told to use it says so at start.
+        if importlib.util.find_spec("psycopg") is None:
+            raise SystemExit(
+                "error: CORRECTIONS_URL=postgresql://... needs the driver psycopg: "
+                "pip install -r requirements-postgres.txt"
+            )
+        return text
+    scheme = text.partition("://")[0][:20]  # what comes after may be a password
+    raise SystemExit(
+        f"error: CORRECTIONS_URL={scheme!r}... is neither sqlite:///path.db "
+        "nor postgresql://user@host/db"
+    )
 
 
 def probability(name: str, text: str) -> float:

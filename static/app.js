@@ -1,12 +1,14 @@
 // The page: wires the pad and controls to /predict?read=number and shows the answer as
 // text, chips (the top three for one digit, one per digit for a number), a bar chart of
-// the ten probabilities and the model's-eye view of every digit.
+// the ten probabilities and the model's-eye view of every digit. Under a reading, where the
+// server takes corrections, a field asks what the drawing really was and posts it with the
+// same image to /corrections.
 //
 // One rule keeps the views in step: event handlers only change `state` (through update())
 // and render() alone draws the page from it, so a language switch or a new answer can
 // never leave one view showing something the others do not.
 import { createPad } from "./pad.js";
-import { REFUSALS, t } from "./i18n.js";
+import { CORRECTION_REFUSALS, REFUSALS, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const BAR = "#9db4d6";
@@ -14,23 +16,32 @@ const WINNER = "#c2410c"; // style.css's --accent
 const MUTED = "#c8ccd2"; // bars and winner when the verdict is not "digit"
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
+// The correction field as it starts for every answer: empty, nothing said. `outcome` is
+// what the last send came to, { key, detail } ("thanks" or a refusal).
+const freshCorrection = { text: "", invalid: false, sending: false, outcome: null };
+
 const state = {
   lang: initialLanguage(), // "ko" | "en"
   answer: null, // the last /predict?read=number body: { number, value, verdict, reason,
   //              count, digits: [{ digit, prob, probs, top3, is_digit, verdict, box,
   //              model_input }], parts: [{ kind, box, digit }] }
+  image: null, // the upload the answer is about, { blob, name }: a correction sends it again
   selected: 0, // the digit of a number whose probabilities the chart shows
   message: null, // or, in its place, a message: { key, detail } (blank pad, an error; the
   //                detail is the server's own sentence, if any)
   busy: false, // a request is in flight
   dragging: false, // a file is being dragged over the pad
   penWidth: Number($("pen-width").value),
+  correction: freshCorrection, // the field under the answer that says what it really was
 };
 
-// The answer area's two states, as update() arguments.
-const cleared = { answer: null, message: null };
-const answered = (answer) => ({ answer, message: null, selected: 0 });
-const told = (key, detail = "") => ({ answer: null, message: { key, detail } });
+// The answer area's states, as update() arguments. Each starts the correction afresh: a
+// correction is about one reading, and one typed for the last is not about the next.
+const cleared = { answer: null, image: null, message: null, correction: freshCorrection };
+const answered = (answer, image) =>
+  ({ answer, image, message: null, selected: 0, correction: freshCorrection });
+const told = (key, detail = "") =>
+  ({ answer: null, image: null, message: { key, detail }, correction: freshCorrection });
 
 function update(changes) {
   Object.assign(state, changes);
@@ -58,6 +69,7 @@ const chart = new globalThis.Chart($("chart"), {
 function render() {
   renderLanguage();
   renderAnswer();
+  renderCorrection(state);
   $("pen-width-value").textContent = state.penWidth;
   $("drop-note").hidden = !state.dragging;
   if (state.busy) $("predict").setAttribute("aria-busy", "true");
@@ -191,6 +203,24 @@ function renderModelViews(answer) {
   $("model-views").replaceChildren(...views);
 }
 
+// The correction field: hidden until there is a reading (and absent from the page where
+// the server takes no corrections), its error tied to the input, its outcome announced.
+const correctionForm = $("correction-form");
+function renderCorrection({ lang, answer, correction }) {
+  if (!correctionForm) return;
+  correctionForm.hidden = !answer;
+  const input = $("correction");
+  if (input.value !== correction.text) input.value = correction.text; // keeps the caret
+  input.setAttribute("aria-invalid", String(correction.invalid));
+  setText($("correction-error"), correction.invalid ? t(lang, "correctionInvalid") : "");
+  const { outcome } = correction;
+  setText($("correction-text"), outcome ? t(lang, outcome.key) : "");
+  setText($("correction-detail"), outcome?.detail ?? "");
+  correctionForm.dataset.outcome = !outcome ? "" : outcome.key === "thanks" ? "thanks" : "refused";
+  if (correction.sending) $("send-correction").setAttribute("aria-busy", "true");
+  else $("send-correction").removeAttribute("aria-busy");
+}
+
 // Skips writes that change nothing, so live regions only announce real changes.
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
@@ -241,7 +271,7 @@ async function ask(blob, name, signal) {
     const url = "/predict?read=number&include=model_input";
     const response = await fetch(url, { method: "POST", body: form, signal });
     const body = await response.json().catch(() => ({ error: response.statusText }));
-    if (response.ok) return answered(body);
+    if (response.ok) return answered(body, { blob, name });
     if (response.status === 422) return told("blank"); // the server saw no ink
     // The page's words for the refusal; the server's sentence stays, as the detail.
     return told(REFUSALS[response.status] ?? "failed", body.error || response.statusText);
@@ -263,6 +293,69 @@ function predictFile(file) {
   send(file, file.name);
 }
 
+// --- corrections -------------------------------------------------------------------------
+
+// What the person meant: 1 to 12 digits, as the server requires. NFKC turns the full-width
+// digits of East Asian keyboards (１２) into ASCII ones.
+const LABEL = /^[0-9]{1,12}$/;
+const asLabel = (text) => text.normalize("NFKC").trim();
+
+// What the page answered, stored beside the label: the same in either language, so the
+// corrections read alike whoever sent them.
+function readingText(answer) {
+  if (isNumber(answer)) {
+    if (answer.number === null) return "not a number";
+    return answer.verdict === "digit" ? answer.number : `${answer.number}?`;
+  }
+  const digit = answer.digits[0];
+  if (digit.verdict === "not_a_digit") return "not a digit";
+  if (digit.verdict === "unsure") return `${digit.top3[0].digit} or ${digit.top3[1].digit}?`;
+  return String(digit.digit);
+}
+
+const updateCorrection = (changes) =>
+  update({ correction: { ...state.correction, ...changes } });
+
+function typeCorrection(event) {
+  const text = event.target.value;
+  // An error shown stays until the text is right, rather than vanishing on a keystroke.
+  updateCorrection({ text, invalid: state.correction.invalid && !LABEL.test(asLabel(text)) });
+}
+
+async function sendCorrection(event) {
+  event.preventDefault(); // the page sends it, with the image; no navigation
+  const { answer, image, correction } = state;
+  if (!answer || correction.sending) return;
+  const label = asLabel(correction.text);
+  if (!LABEL.test(label)) {
+    updateCorrection({ invalid: true, outcome: null });
+    $("correction").focus();
+    return;
+  }
+  updateCorrection({ text: label, invalid: false, sending: true, outcome: null });
+  const outcome = await postCorrection(image, label, readingText(answer));
+  // Stored or not, it was about that reading; a newer one has its own, fresh field.
+  if (state.answer !== answer) return;
+  updateCorrection({ sending: false, outcome, text: outcome.key === "thanks" ? "" : label });
+}
+
+// One round trip to /corrections, returned as the outcome to show.
+async function postCorrection({ blob, name }, label, reading) {
+  const form = new FormData();
+  form.append("image", blob, name);
+  form.append("label", label);
+  form.append("reading", reading);
+  try {
+    const response = await fetch("/corrections", { method: "POST", body: form });
+    if (response.ok) return { key: "thanks", detail: "" };
+    const body = await response.json().catch(() => ({}));
+    const key = CORRECTION_REFUSALS[response.status] ?? "correctionFailed";
+    return { key, detail: body.error || response.statusText };
+  } catch {
+    return { key: "network", detail: "" };
+  }
+}
+
 // --- controls ----------------------------------------------------------------------------
 
 const pad = createPad($("pad"), {
@@ -282,8 +375,10 @@ function undo() {
 }
 
 function onKey(event) {
-  // Buttons and links act on Enter themselves; everywhere else Enter means "predict".
   const { tagName, type } = event.target;
+  // In a text field the keys are the field's: Enter sends its form, Ctrl+Z undoes typing.
+  if (tagName === "INPUT" && type === "text") return;
+  // Buttons and links act on Enter themselves; everywhere else Enter means "predict".
   const ownsEnter = ["BUTTON", "A", "SELECT", "TEXTAREA"].includes(tagName) ||
     (tagName === "INPUT" && type === "file");
   if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
@@ -302,6 +397,10 @@ $("predict").addEventListener("click", predictPad);
 $("clear").addEventListener("click", clearAll);
 $("undo").addEventListener("click", undo);
 document.addEventListener("keydown", onKey);
+if (correctionForm) {
+  correctionForm.addEventListener("submit", sendCorrection);
+  $("correction").addEventListener("input", typeCorrection);
+}
 
 $("pen-width").addEventListener("input", (event) => {
   const penWidth = Number(event.target.value);

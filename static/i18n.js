@@ -39,6 +39,16 @@ export const ko = {
   failed: "서버가 이 요청에 답하지 못했어요.",
   network: "서버에 연결할 수 없습니다.",
   chartLabel: "확률",
+  correctionLabel: "틀렸나요? 원래 숫자:",
+  sendCorrection: "보내기",
+  correctionInvalid: "숫자만 1~12자리로 적어 주세요.",
+  thanks: "고마워요!",
+  correctionRefused: "서버가 이 정정을 받지 않았어요.",
+  correctionsFull: "정정 보관함이 가득 차서 더 받을 수 없어요.",
+  correctionsOff: "이 서버는 정정을 받지 않아요.",
+  correctionsTooMany: "정정을 너무 많이 보냈어요. 잠시 후 다시 해 보세요.",
+  correctionsUnavailable: "지금은 정정을 저장할 수 없어요. 잠시 후 다시 해 보세요.",
+  correctionFailed: "정정을 보내지 못했어요.",
   otherLanguage: "English",
 };
 
@@ -79,6 +89,16 @@ export const en = {
   failed: "The server could not answer this request.",
   network: "Cannot reach the server.",
   chartLabel: "probability",
+  correctionLabel: "Wrong? It was:",
+  sendCorrection: "Send",
+  correctionInvalid: "Type digits only, 1 to 12 of them.",
+  thanks: "Thanks!",
+  correctionRefused: "The server did not take this correction.",
+  correctionsFull: "The corrections store is full and takes no more.",
+  correctionsOff: "This server does not take corrections.",
+  correctionsTooMany: "Too many corrections; try again in a moment.",
+  correctionsUnavailable: "Corrections cannot be saved right now; try again later.",
+  correctionFailed: "The correction could not be sent.",
   otherLanguage: "한국어",
 };
 
@@ -94,6 +114,19 @@ export const REFUSALS = {
   415: "notAnImage",
   429: "tooMany",
   503: "busy",
+};
+
+// The same for POST /corrections: 403 is a full store (waiting will not help), 404 a server
+// that takes none; a reused key reads the same for either request.
+export const CORRECTION_REFUSALS = {
+  400: "correctionRefused",
+  403: "correctionsFull",
+  404: "correctionsOff",
+  408: "tooSlow",
+  413: "tooLarge",
+  415: "notAnImage",
+  429: "correctionsTooMany",
+  503: "correctionsUnavailable",
 };
 
 // The text for `key` in `lang`; a function entry is filled in with `args`.

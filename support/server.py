@@ -115,6 +115,8 @@ def running_server(python: str | Path = sys.executable, cwd: Path = ROOT, **sett
             "PORT": str(port),
             "LOG_LEVEL": "WARNING",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            # Corrections go to the scratch folder unless a test names a store.
+            "CORRECTIONS_URL": f"sqlite:///{scratch}/corrections.db",
             **{k: str(v) for k, v in settings.items()},
         }
         gunicorn = Path(python).parent / "gunicorn"

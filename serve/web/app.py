@@ -10,7 +10,7 @@ from flask import Flask
 
 from serve.core.read import Reader
 from serve.settings import ROOT, Settings
-from serve.web import api, context, errors, headers, observability, pages, uploads, v2
+from serve.web import api, context, corrections, errors, headers, observability, pages, uploads, v2
 
 
 def create_app(settings: Settings | None = None, **flask_config) -> Flask:
@@ -21,9 +21,12 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     app.request_class = uploads.InMemoryRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes  # Werkzeug answers 413
     app.config.update(flask_config)
-    context.keep(app, settings, Reader.from_settings(settings))
+    reader = Reader.from_settings(settings)
+    context.keep(app, settings, reader)
+    corrections.keep(app, settings, reader)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(corrections.bp)
     app.register_blueprint(v2.bp)
     errors.register(app)
     observability.register(app, settings.log_level)

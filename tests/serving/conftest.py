@@ -6,8 +6,11 @@ from support.drawings import SHIPPED_MODEL, canvas_png, seven
 
 
 @pytest.fixture(scope="session")
-def app():
-    return create_app(Settings(model_path=SHIPPED_MODEL), TESTING=True)
+def app(tmp_path_factory):
+    # Corrections the tests send go to a throw-away store, never the checkout's.
+    store = tmp_path_factory.mktemp("corrections") / "corrections.db"
+    settings = Settings(model_path=SHIPPED_MODEL, corrections_url=f"sqlite:///{store}")
+    return create_app(settings, TESTING=True)
 
 
 @pytest.fixture

@@ -109,7 +109,14 @@ def server(image):
 def test_image_contains_only_serving_files(image):
     app_dir, _ = image
     top = sorted(p.name for p in app_dir.iterdir())
-    assert top == ["models", "requirements-serve.txt", "serve", "static", "templates"]
+    assert top == [
+        "models",
+        "requirements-postgres.txt",  # installed only with --build-arg POSTGRES=1
+        "requirements-serve.txt",
+        "serve",
+        "static",
+        "templates",
+    ]
     assert sorted(p.name for p in (app_dir / "models").iterdir()) == ["mnist.json", "mnist.onnx"]
 
 
@@ -162,8 +169,10 @@ def test_kubernetes_example_matches_the_image():
     dockerfile = (ROOT / "Dockerfile").read_text()
     port = int(re.search(r"^EXPOSE (\d+)", dockerfile, re.M).group(1))
     assert container["ports"][0]["containerPort"] == port
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") or e.get("valueFrom") for e in container["env"]}
     assert int(env["PORT"]) == port
+    # The replicas share one PostgreSQL for corrections, named by a Secret.
+    assert env["CORRECTIONS_URL"]["secretKeyRef"]["key"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["path"].startswith("/v2/health/")
         assert container[probe]["httpGet"]["port"] == container["ports"][0]["name"]

@@ -16,6 +16,8 @@ a failure prints a blob to replay it with @reproduce_failure). Run with
 
 import io
 import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -325,7 +327,10 @@ def test_a_tiff_with_associated_alpha_is_read(client):
 
 # --- the HTTP API ------------------------------------------------------------------------
 
-APP = create_app(Settings(model_path=SHIPPED_MODEL), TESTING=True)  # as conftest.py does
+STORE = Path(tempfile.mkdtemp(prefix="fuzz-corrections-")) / "corrections.db"
+APP = create_app(  # as conftest.py does: corrections go to a throw-away store
+    Settings(model_path=SHIPPED_MODEL, corrections_url=f"sqlite:///{STORE}"), TESTING=True
+)
 # from_dict, not from_wsgi, which leaves out the operation that serves the document. (The
 # conftest's app fixture would need schemathesis.pytest.from_fixture, which fails on pytest 9.)
 schema = schemathesis.openapi.from_dict(APP.test_client().get("/openapi.json").get_json())
