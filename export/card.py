@@ -168,7 +168,7 @@ of whether "not a digit" generalises.
 
 {honest_table}
 
-## Intended use
+{corrections_section(meta["training"].get("corrections"))}## Intended use
 Reading a single handwritten digit (0–9) drawn on a screen or written on paper, for demos,
 teaching and form fields where a person can check the answer.
 
@@ -188,3 +188,29 @@ teaching and form fields where a person can check the answer.
 MNIST, by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (usually cited under
 CC BY-SA 3.0). Content sha256 of the data used: `{meta["training"]["data_sha256"]}`.
 """)
+
+
+def corrections_section(figures: dict | None) -> str:
+    """The card's section on the corrections training read (--corrections), or nothing."""
+    if not figures:
+        return ""
+    before, after = figures["before"], figures["after"]
+    skipped = "; ".join(f"{n} {why}" for why, n in figures["skipped"].items()) or "none"
+
+    def shown(value):
+        return "n/a" if value is None else f"{value:.2%}"
+
+    return f"""## Corrections people sent
+Training also read {figures["trained_digits"]:,} digits of {figures["trained_rows"]:,} corrections sent from the page
+(`make corrections`, then `make train ARGS="--corrections DIR"`), each shown {figures["repeats"]}× an epoch;
+a number is split into digits by the server's own segmentation (`train/corrections.py`).
+{figures["held_out_rows"]:,} corrections ({figures["held_out_digits"]:,} digits), one in five chosen by a hash of their id, were
+never trained on: mostly drawings the product read wrong, so expect figures below MNIST's.
+Skipped: {skipped}.
+
+| model | accuracy on the held-out corrections |
+|---|---|
+| before: the model shipped when this one was trained (`{before["model_sha256"][:12]}`; it read {before["rows_it_read"]:,} of the {figures["rows"]:,} corrections) | {shown(before["accuracy"])} |
+| after: this model | {shown(after["accuracy"])} |
+
+"""

@@ -91,6 +91,7 @@ def build_metadata(args, onnx_model, parity, model, opset, training) -> dict:
                 "negatives",
                 "seed",
                 "data_sha256",
+                "corrections",
             )
         },
         "versions": {

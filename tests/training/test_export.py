@@ -81,7 +81,16 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     for name in ("README.md", "confusion_matrix.png", "confident_mistakes.png", "reliability.png"):
         assert (folder / name).stat().st_size > 500
     honest = meta["honest_answers"]
-    assert set(honest["digits"]) == {"MNIST test", "drawn", "other writers", "low resolution"}
+    assert set(honest["digits"]) == {
+        "MNIST test",
+        "drawn",
+        "other writers",
+        "low resolution",
+        "1, short flag",
+        "1, middling flag",
+        "1, long flag",
+        "crossed 7",
+    }
     assert {k for k, r in honest["non_digits"].items() if r["held_out"]} >= {"printed", "symbol"}
     assert "held out" in (folder / "README.md").read_text()
 
