@@ -16,7 +16,7 @@ import tensorflow as tf
 from serve.core.contract import SIDE
 
 # Degrees, relative size, horizontal pixels per pixel of height, and pixels.
-MAX_ROTATION, MAX_ZOOM, MAX_SLANT, MAX_SHIFT = 12.0, 0.12, 0.4, 2.5
+MAX_ROTATION, MAX_ZOOM, MAX_SLANT, MAX_SHIFT = 12.0, 0.12, 0.3, 2.5
 # Stroke width, from full erosion (-1) to full dilation (+1) with a 3x3 window.
 STROKE_RANGE = (-1.0, 1.0)
 # The share of digits given a slant and a bend; the others keep MNIST's upright hand, so
@@ -24,7 +24,7 @@ STROKE_RANGE = (-1.0, 1.0)
 STRONG_SHARE = 0.5
 # The elastic bend: a random displacement on a coarse grid, smoothed up to full size.
 # A 4x4 grid bends a stroke once or twice along a digit's height, as a hand does.
-BEND_GRID, BEND_PIXELS = 4, 1.2
+BEND_GRID, BEND_PIXELS = 4, 1.0
 # The share of digits seen as a small scan, and how many pixels tall that scan is.
 LOW_RES_SHARE, LOW_RES_SIDES = 0.1, (9, 16)
 

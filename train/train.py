@@ -42,6 +42,8 @@ from train.calibration import (
     expected_calibration_error,
     fit_temperature,
 )
+from train.corrections import BadExport, Corrections
+from train.corrections import load as load_corrections
 from train.data import MNISTDataError, load_mnist
 from train.negatives import HELD_OUT, TRAINED, make_negatives
 from train.paths import CHECKPOINT, METRICS, MODELS, WEIGHTS
@@ -80,7 +82,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--styled",
         type=int,
-        default=6000,
+        default=4000,
         help="flagged 1s and crossed 7s (train/styles.py) added to the training digits",
     )
     parser.add_argument(
@@ -96,6 +98,12 @@ def parse_args(argv=None):
         help="digits carved from the 60,000 training digits for validation",
     )
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--corrections",
+        type=Path,
+        help="a folder of corrections people sent (`make corrections OUT=DIR`): a share held "
+        "out to measure on, the rest added to the training digits (train/corrections.py)",
+    )
     parser.add_argument("--models-dir", type=Path, default=MODELS)
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
     parser.add_argument(
@@ -121,6 +129,7 @@ class Data:
     train_digits: int  # how many of ``train`` are digits
     source: str
     sha256: str
+    corrections: Corrections | None = None  # --corrections; its held-out digits are measured on
 
 
 def prepare_data(args) -> Data:
@@ -139,6 +148,11 @@ def prepare_data(args) -> Data:
         train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
     styled = styled_digits(args.styled, args.seed + 200)
     train = tuple(np.concatenate(parts) for parts in zip(train, styled, strict=True))
+    corrections = None
+    if args.corrections:
+        corrections = load_corrections(args.corrections)  # read as the server reads uploads
+        print(corrections.summary(), flush=True)
+        train = tuple(np.concatenate(p) for p in zip(train, corrections.repeated(), strict=True))
     data = Data(
         train=with_negatives(train, args.negatives, args.seed),
         val=with_negatives(val, max(1, args.negatives // 10), args.seed + 100),
@@ -147,6 +161,7 @@ def prepare_data(args) -> Data:
         train_digits=len(train[0]),
         source=mnist.source,
         sha256=mnist.sha256,
+        corrections=corrections,
     )
     val_digits = len(val[0])
     print(
@@ -344,6 +359,7 @@ def metrics(args, data: Data, history: dict, train_seconds, calibration, scores)
         "learning_rate": args.learning_rate,
         "data_source": data.source,
         "data_sha256": data.sha256,
+        "corrections": scores.get("corrections"),
         "versions": {
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
@@ -385,13 +401,24 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     try:
         data = prepare_data(args)
-    except MNISTDataError as error:
+    except (MNISTDataError, BadExport) as error:
         print(error, file=sys.stderr)
         return 2
     model = compile_model(args, len(data.train[0]))
     history, train_seconds = fit(model, data, args)
     calibration = calibrate(model, data.val)
     scores = evaluate(model, data.test, calibration)
+    if data.corrections:  # the new model on the held-out corrections, read as ``evaluate`` reads
+        temperature = calibration["temperature"]
+        scores["corrections"] = data.corrections.scores(
+            lambda x: digit_answers(model.predict(x, verbose=0), temperature)[0]
+        )
+        c = scores["corrections"]
+        print(
+            f"held-out corrections, {c['held_out_digits']} digits: accuracy "
+            f"{c['before']['accuracy']} ({c['before']['model']}) -> {c['after']['accuracy']}",
+            flush=True,
+        )
     write(model, history, metrics(args, data, history, train_seconds, calibration, scores), args)
     ece_before, ece_after = scores["ece"]
     print(
