@@ -113,9 +113,8 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray, honest_table: str) ->
 A small convolutional network (a 5×5 convolution of 32 filters, max-pooling, 3×3
 convolutions of 64 and 96 filters, max-pooling, each convolution with batch norm and each
 pooling followed by dropout, then a 256-unit dense layer and {LOGITS} outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
-digits{held_out} and {meta["training"].get("styled_digits") or 0:,} flagged 1s and crossed 7s (`train/styles.py`),
-augmented (`train/augment.py`) with thinner and thicker strokes, turns, zooms, slants both
-ways, shifts, elastic bends and the blur of small scans, and on {meta["training"].get("train_non_digits") or 0:,} generated non-digits
+digits{held_out}, augmented with small rotations, zooms
+and shifts and with thinner or thicker strokes, and on {meta["training"].get("train_non_digits") or 0:,} generated non-digits
 (`train/negatives.py`: {trained}). Exported to ONNX (opset {meta["opset"]}) with tf2onnx, with the
 calibration built in; served with onnxruntime only.
 
@@ -162,7 +161,7 @@ Digits: the MNIST test digits as they are, and each re-drawn as the page's canva
 digits by other writers than MNIST's (`train/other_writers.py`: the digits of six Hershey
 stroke fonts drawn by a shaky pen, slanted and bent, sent as the page sends them, and as
 small blurred scans), which training never sees; 1s with a flag of each length and crossed
-7s, drawn as training draws them but with another seed. Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
+7s (`train/styles.py`). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
 Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
 of whether "not a digit" generalises.
 

@@ -85,7 +85,6 @@ def build_metadata(args, onnx_model, parity, model, opset, training) -> dict:
                 "epochs_run",
                 "train_seconds",
                 "val_digits",
-                "styled_digits",
                 "train_non_digits",
                 "val_non_digits",
                 "negatives",

@@ -32,7 +32,7 @@ def build_model() -> keras.Model:
     x = layers.MaxPooling2D()(x)  # -> 12
     x = layers.Dropout(0.2)(x)
     x = conv_bn_relu(x, 64, 3)  # -> 10
-    x = conv_bn_relu(x, 128, 3)  # -> 8
+    x = conv_bn_relu(x, 96, 3)  # -> 8
     x = layers.MaxPooling2D()(x)  # -> 4
     x = layers.Dropout(0.25)(x)
     x = layers.Flatten()(x)

@@ -46,7 +46,7 @@ HAND_FONTS = ("futural", "scripts", "cursive", "rowmans", "timesr")
 # epsilon, phi, gamma, eta, kappa, mu, nu, pi, omega, xi, psi; Delta, Phi, Gamma, Lambda,
 # Pi, Sigma, Psi...).
 GREEK_KEYS = "abcefghkmnpwxyDFGLPRSY"
-HELD_OUT = ("printed", "symbol", "fashion")
+HELD_OUT = ("printed", "symbol", "fashion", "zigzag", "hatching")
 
 
 def pen(rng: np.random.Generator) -> int:
