@@ -3,11 +3,13 @@ benchmark and the soak.
 
 ``costly_uploads()`` are the most expensive images the server still accepts: the largest
 declared size of each format, under the body limit. ``bombs()`` declare far more pixels
-than the limits allow, in a few kilobytes.
+(or passes over them: JPEG scans) than the limits allow, in a few bytes to kilobytes.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import struct
 import zlib
 
@@ -53,7 +55,45 @@ def costly_uploads() -> dict[str, bytes]:
         "CMYK JPEG 5000x5000": encode(
             drawn_seven("CMYK", (photo, photo), (0, 0, 0, 0), (0, 0, 0, 255)), "JPEG", quality=95
         ),
+        # 32 scans x 7.8 MP: the most scans x pixels accepted
+        "progressive JPEG 2795x2795, 32 scans": many_scans(32, 2795),
     }
+
+
+def nth_scan(data: bytes, n: int) -> tuple[int, int]:
+    """Where scan ``n`` (from 0) of a JPEG, with the tables written just before it, begins
+    and ends (a plain walk: Pillow's files have no fill bytes and no restart markers)."""
+    at, tables, seen = 2, None, 0
+    while True:
+        marker, length = data[at + 1], struct.unpack_from(">H", data, at + 2)[0]
+        if marker != 0xC4:  # DHT: libjpeg writes a scan's tables just before it
+            tables = None
+        elif tables is None:
+            tables = at
+        at += 2 + length
+        if marker == 0xDA:  # SOS: its data runs to the next marker
+            end = re.compile(rb"\xff[^\x00]").search(data, at).start()
+            if seen == n:
+                return at - 2 - length if tables is None else tables, end
+            seen, at = seen + 1, end
+
+
+@functools.cache
+def progressive_seven(side: int) -> bytes:
+    """libjpeg's progressive JPEG (10 scans) of a 7, side x side: slow to make at 25 MP."""
+    image = drawn_seven("RGB", (side, side), (255, 255, 255), (0, 0, 0))
+    return encode(image, "JPEG", progressive=True, quality=95)
+
+
+def many_scans(scans: int, side: int = 5000, repeat: int = 0) -> bytes:
+    """A progressive JPEG of a 7, side x side, with ``scans`` scans: libjpeg's 10, with
+    scan ``repeat`` repeated: 0 is the DC of every component, the costliest; 2 is the first
+    pass of Cr's AC, a few bytes on a white page. Each repeat is a pass over every block of
+    its components and writes the same values again (all come before any refinement), so
+    the picture is unchanged; libjpeg only warns."""
+    data = progressive_seven(side)
+    start, end = nth_scan(data, repeat)
+    return data[:end] + data[start:end] * (scans - 10) + data[end:]
 
 
 def png_header_only(width: int, height: int, bit_depth: int = 1, colour_type: int = 0) -> bytes:
@@ -129,6 +169,10 @@ def bombs() -> dict[str, bytes]:
         "JPEG 12000x12000": jpeg_declaring(12000, 12000),
         "JPEG 65000x65000": jpeg_declaring(65000, 65000),
         "WebP 16383x16383": webp_declaring(16383, 16383),
+        "progressive JPEG 5000x5000, 16 scans": many_scans(16),  # 400 M scans x pixels
+        "progressive JPEG 5000x5000, 100 scans": many_scans(100, repeat=2),
+        "progressive JPEG 5000x5000, 300 scans": many_scans(300, repeat=2),
+        "progressive JPEG 1000x1000, 1000 scans": many_scans(1000, 1000),
     }
 
 

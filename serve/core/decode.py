@@ -6,6 +6,8 @@ An upload is hostile until decoded: a 60 kB PNG can declare 30000x30000 pixels, 
   - the declared size is checked against a limit before any pixel is decoded;
   - JPEG photos are decoded at reduced scale (libjpeg's DCT scaling), which is why they
     may declare more pixels than other formats;
+  - a JPEG's marker segments and scans are counted before Pillow reads it: each scan of a
+    progressive JPEG is another pass over every block, and nothing else limits them;
   - anything larger than a digit needs is reduced before the rest of the work.
 Every failure becomes one of the errors below; nothing else escapes.
 """
@@ -13,6 +15,8 @@ Every failure becomes one of the errors below; nothing else escapes.
 from __future__ import annotations
 
 import io
+import re
+import struct
 
 import pyspng
 from PIL import Image, ImageOps
@@ -25,6 +29,26 @@ FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 PHOTO_FORMATS = ("JPEG", "MPO")
 # A digit needs no more than this many pixels a side; larger images are reduced first.
 WORK_SIDE = 1024
+# libjpeg's progressive JPEGs have 10 scans (6 in grey), jpegtran's and mozjpeg's about as
+# many, and cameras write baseline JPEGs (1 scan a component). Each scan is another pass
+# over every block: a scan of every component's DC costs about 0.6 ms per megapixel (15 ms
+# on a 25 MP photo), and repeating it is legal enough for libjpeg, which only warns. So the
+# work is bounded as scans x pixels: 250 M is 150 ms of the costliest scans, and lets a
+# 25 MP photo have libjpeg's 10; smaller images may have more, up to 32 (3x any encoder).
+MAX_JPEG_SCANS = 32
+MAX_JPEG_SCAN_PIXELS = 250_000_000
+# Pillow reads the segments before the first scan one by one in Python (about 5 µs each,
+# 6 s for the million empty comments that fit under the body limit); a real JPEG has a few
+# dozen (APPn, tables, a table and a header per scan), or some more for a large ICC profile
+# or XMP packet split into 64 kB pieces.
+MAX_JPEG_SEGMENTS = 1000
+# Inside a scan's entropy-coded data a 0xFF byte is followed by 0x00 (a stuffed 0xFF), a
+# restart marker (0xD0-0xD7) or more 0xFF (fill): any other byte is the next marker.
+NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+FILL = re.compile(rb"\xff+")  # any number of 0xFF may come before a marker
+# Markers that stand alone, without a length: TEM and the restart markers.
+STANDALONE = frozenset([0x01, *range(0xD0, 0xD8)])
+SOS, EOI = 0xDA, 0xD9
 
 
 def decode_image(
@@ -39,8 +63,12 @@ def decode_image(
     """
     if not data:
         raise NotAnImage("the file is empty")
+    scans = 0
+    if data.startswith(b"\xff\xd8"):  # SOI: a JPEG (or MPO), whatever it claims later
+        scans = check_jpeg_structure(data)
     image = open_image(data)
     check_size(image, max_photo_pixels if image.format in PHOTO_FORMATS else max_pixels)
+    check_scan_work(image, scans)
     declared = max(image.size)  # before draft() changes it
     decoded = read_pixels(image, data)
     decoded.info["scale"] = declared / max(decoded.size)
@@ -91,6 +119,65 @@ def check_size(image: Image.Image, max_pixels: int) -> None:
         )
     if width == 0 or height == 0:
         raise NotAnImage("the image has no pixels")
+
+
+def check_jpeg_structure(data: bytes) -> int:
+    """Before Pillow reads any of it: few enough segments and scans. Returns the scans."""
+    scans, segments = count_jpeg_scans(data, MAX_JPEG_SCANS, MAX_JPEG_SEGMENTS)
+    if segments > MAX_JPEG_SEGMENTS:
+        raise ImageTooLarge(
+            f"the JPEG has more than {MAX_JPEG_SEGMENTS:,} marker segments; the limit is "
+            f"{MAX_JPEG_SEGMENTS:,} (a photo has a few dozen)"
+        )
+    if scans > MAX_JPEG_SCANS:
+        raise ImageTooLarge(
+            f"the JPEG has more than {MAX_JPEG_SCANS} scans, each a pass over all its "
+            f"pixels; the limit is {MAX_JPEG_SCANS} (encoders write at most about 10)"
+        )
+    return scans
+
+
+def check_scan_work(image: Image.Image, scans: int) -> None:
+    """After the declared size passed: scans x pixels, the passes libjpeg would make."""
+    width, height = image.size
+    if scans * width * height > MAX_JPEG_SCAN_PIXELS:
+        raise ImageTooLarge(
+            f"the JPEG has {scans} scans of {width}x{height} pixels; the limit is "
+            f"{MAX_JPEG_SCAN_PIXELS:,} pixels in all scans together (10 scans of 25 MP)"
+        )
+
+
+def count_jpeg_scans(data: bytes, max_scans: int, max_segments: int) -> tuple[int, int]:
+    """How many scans (SOS markers) and marker segments the first image of a JPEG has, by
+    walking its segments: a segment's length is skipped whole (an EXIF thumbnail holds
+    scans of its own), and a scan's data runs to the next true marker. Counting stops
+    past either limit. A damaged file is counted as far as it can be read; libjpeg will
+    say what is wrong with it.
+    """
+    scans, segments, at = 0, 0, 2  # after SOI
+    while at + 1 < len(data) and scans <= max_scans and segments <= max_segments:
+        if data[at] != 0xFF:
+            break
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill bytes before a marker
+            at = FILL.match(data, at).end() - 1
+            continue
+        if marker == EOI:
+            break
+        segments += 1
+        if marker in STANDALONE:
+            at += 2
+            continue
+        if at + 4 > len(data):
+            break
+        at += 2 + struct.unpack_from(">H", data, at + 2)[0]
+        if marker == SOS:
+            scans += 1
+            found = NEXT_MARKER.search(data, at)
+            if found is None:
+                break
+            at = found.start()
+    return scans, segments
 
 
 def decode_plain_png(image: Image.Image, data: bytes) -> Image.Image | None:
