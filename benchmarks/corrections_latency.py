@@ -36,17 +36,6 @@ def timed(connection, path: str, body: bytes, content_type: str) -> tuple[float,
     return time.perf_counter() - started, response.status
 
 
-def correction_body(image: bytes, label: str, reading: str) -> tuple[bytes, str]:
-    """The page's form: the drawing, then the label and the reading as text fields."""
-    body, content_type = multipart(image)
-    boundary = content_type.partition("boundary=")[2]
-    fields = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in (("label", label), ("reading", reading))
-    )
-    return fields + body, content_type
-
-
 def latency(port: int, requests: int, canvases: list[bytes], labels: list[int]) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     times = {"predict": [], "corrections": []}
@@ -55,7 +44,7 @@ def latency(port: int, requests: int, canvases: list[bytes], labels: list[int]) 
         body, kind = multipart(image)
         p, status = timed(connection, "/predict", body, kind)
         assert status == 200, status
-        body, kind = correction_body(image, label, label)
+        body, kind = multipart(image, fields={"label": label, "reading": label})
         c, status = timed(connection, "/corrections", body, kind)
         assert status == 201, status
         if i >= WARM_UP:

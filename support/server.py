@@ -19,12 +19,21 @@ from support.drawings import ROOT
 
 
 def multipart(
-    data: bytes, field="image", filename="canvas.png", content_type="image/png"
+    data: bytes,
+    field="image",
+    filename="canvas.png",
+    content_type="image/png",
+    fields: dict[str, str] | None = None,
 ) -> tuple[bytes, str]:
-    """A multipart/form-data body with one file part, and its Content-Type header."""
+    """A multipart/form-data body with text ``fields`` (as the page's form sends a
+    correction's label) and one file part, and its Content-Type header."""
     boundary = uuid.uuid4().hex
+    texts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (fields or {}).items()
+    )
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+        f'{texts}--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
         f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
     ).encode()
     return (

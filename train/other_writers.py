@@ -184,20 +184,6 @@ def drawings(
     return made, labels
 
 
-def other_writers(count: int, seed: int) -> tuple[list[Image.Image], np.ndarray]:
-    """``count`` digits by other writers, as the page sends them (RGBA 280x280), and their
-    labels."""
-    made, labels = drawings(count, seed)
-    return list(made), labels
-
-
-def low_resolution(count: int, seed: int) -> tuple[list[Image.Image], np.ndarray]:
-    """The drawings of ``other_writers(count, seed)`` as small, blurred scans (RGB
-    280x280), and their labels."""
-    made, labels = drawings(count, seed, small=True)
-    return list(made), labels
-
-
 def written_number(digits: list[int], rng: np.random.Generator) -> Image.Image:
     """Digits side by side by one writer (one font, one pen, one slant), each a little
     larger or smaller than the last, its baseline wandering, the gaps uneven (as
@@ -229,10 +215,3 @@ def numbers(
     for _ in range(count):
         digits = [int(d) for d in rng.integers(0, 10, int(rng.choice(lengths)))]
         yield written_number(digits, rng), "".join(map(str, digits))
-
-
-def other_writers_numbers(
-    count: int, seed: int, lengths: tuple[int, ...] = (2, 3)
-) -> list[tuple[Image.Image, str]]:
-    """``count`` numbers of ``lengths`` digits by other writers, each with its text."""
-    return list(numbers(count, seed, lengths))

@@ -183,7 +183,6 @@ def open_store(url: str) -> Store:
 class Store:
     def __init__(self, dialect: SQLite | PostgreSQL):
         self.dialect = dialect
-        self.blocking = dialect.blocking
         # Connections not lent out. One caller uses a connection at a time; a list's pop
         # and append are atomic, so threads and greenlets share it without a lock.
         self.idle: list = []

@@ -34,7 +34,7 @@ from serve.corrections.store import (
 from serve.settings import Settings
 from serve.web.context import get_reader, get_settings
 from serve.web.errors import error_response
-from serve.web.offload import off_the_event_loop, outcome
+from serve.web.offload import in_thread, off_the_event_loop
 from serve.web.uploads import uploaded_bytes
 
 bp = Blueprint("corrections", __name__)
@@ -117,12 +117,9 @@ def in_store(function, *args):
     and never stopping gevent's event loop: SQLite's calls block, so they run in native
     threads; psycopg's wait cooperatively in the greenlet."""
     with current_app.extensions[KEY]["slots"]:
-        if not (get_store().blocking and monkey.is_module_patched("threading")):
+        if not (get_store().dialect.blocking and monkey.is_module_patched("threading")):
             return function(*args)
-        result, error = store_threads().apply(outcome, (function, *args))
-    if error is not None:
-        raise error
-    return result
+        return in_thread(store_threads(), function, *args)
 
 
 @functools.cache

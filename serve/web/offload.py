@@ -28,7 +28,11 @@ def off_the_event_loop(function, *args):
     """function(*args), in a native thread when serving under gevent."""
     if not monkey.is_module_patched("threading"):
         return function(*args)
-    pool = cpu_threads(get_settings().cpu_threads)
+    return in_thread(cpu_threads(get_settings().cpu_threads), function, *args)
+
+
+def in_thread(pool: ThreadPool, function, *args):
+    """function(*args) in one of ``pool``'s native threads; its exception raised here."""
     result, error = pool.apply(outcome, (function, *args))
     if error is not None:
         raise error

@@ -137,7 +137,9 @@ def infer(version=VERSION):
 
 def known_version(version: str) -> None:
     if version != VERSION:
-        raise NotFound(f"model '{MODEL}' has no version {version!r}: its one version is '1'")
+        raise NotFound(
+            f"model '{MODEL}' has no version {version!r}: its one version is {VERSION!r}"
+        )
 
 
 def request_parts():

@@ -393,13 +393,9 @@ def drawing(client: int, number: int) -> bytes:
 
 
 def post_correction(port: int, image: bytes, label: str) -> tuple[int, dict, bytes]:
-    """POST /corrections to a real server: the drawing's part, then the label's."""
-    body, content_type = multipart(image)
-    boundary = content_type.partition("boundary=")[2]
-    label_part = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="label"\r\n\r\n{label}\r\n'
-    ).encode()
-    return request(port, "POST", "/corrections", label_part + body, {"Content-Type": content_type})
+    """POST /corrections to a real server, as the page's form sends it."""
+    body, content_type = multipart(image, fields={"label": label})
+    return request(port, "POST", "/corrections", body, {"Content-Type": content_type})
 
 
 def write_while_a_worker_is_killed(server, clients: int = CLIENTS, each: int = EACH) -> dict:

@@ -1,36 +1,31 @@
 """Digits by other writers: Hershey's stroke fonts drawn as people draw on the page."""
 
-import io
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 
+from export.honesty import upload_inputs
 from serve.core.contract import INPUT_NAME, OUTPUT_NAME
-from serve.core.preprocess import preprocess_image
 from support.drawings import SHIPPED_MODEL
+from train import other_writers
 from train.negatives import hershey
-from train.other_writers import (
-    FONTS,
-    PAD,
-    low_resolution,
-    other_writers,
-    other_writers_numbers,
-)
+from train.other_writers import FONTS, PAD
 
 
 def pixels(images) -> list[bytes]:
     return [image.tobytes() for image in images]
 
 
-def upload_inputs(images) -> np.ndarray:
-    inputs = []
-    for image in images:
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        inputs.append(preprocess_image(buffer.getvalue()))
-    return np.concatenate(inputs)
+def writers(count: int, seed: int, small: bool = False):
+    """The drawings (all made at once) and their labels."""
+    made, labels = other_writers.drawings(count, seed, small)
+    return list(made), labels
+
+
+def numbers(count: int, seed: int, lengths=(2, 3)):
+    return list(other_writers.numbers(count, seed, lengths))
 
 
 def half_inked(ink: np.ndarray) -> int:
@@ -39,7 +34,7 @@ def half_inked(ink: np.ndarray) -> int:
 
 @pytest.fixture(scope="module")
 def drawings():
-    return other_writers(300, seed=11)
+    return writers(300, seed=11)
 
 
 @pytest.mark.parametrize("font", FONTS)
@@ -50,16 +45,16 @@ def test_every_font_has_strokes_for_every_digit(font):
 
 
 def test_the_same_seed_gives_the_same_drawings_and_another_seed_others():
-    images, labels = other_writers(20, seed=3)
-    again, again_labels = other_writers(20, seed=3)
-    others, _ = other_writers(20, seed=4)
+    images, labels = writers(20, seed=3)
+    again, again_labels = writers(20, seed=3)
+    others, _ = writers(20, seed=4)
     assert pixels(images) == pixels(again)
     np.testing.assert_array_equal(labels, again_labels)
     assert pixels(images) != pixels(others)
-    assert pixels(low_resolution(5, seed=3)[0]) == pixels(low_resolution(5, seed=3)[0])
-    numbers = other_writers_numbers(5, seed=3)
-    assert [text for _, text in numbers] == [text for _, text in other_writers_numbers(5, 3)]
-    assert pixels(i for i, _ in numbers) == pixels(i for i, _ in other_writers_numbers(5, 3))
+    assert pixels(writers(5, 3, small=True)[0]) == pixels(writers(5, 3, small=True)[0])
+    written = numbers(5, seed=3)
+    assert [text for _, text in written] == [text for _, text in numbers(5, 3)]
+    assert pixels(i for i, _ in written) == pixels(i for i, _ in numbers(5, 3))
 
 
 def test_every_digit_is_drawn_as_often(drawings):
@@ -89,8 +84,8 @@ def test_drawings_vary_in_size_and_place(drawings):
 
 
 def test_low_resolution_is_dark_ink_on_white_paper_and_blurred():
-    sharp, labels = other_writers(10, seed=5)
-    scans, scan_labels = low_resolution(10, seed=5)
+    sharp, labels = writers(10, seed=5)
+    scans, scan_labels = writers(10, seed=5, small=True)
     np.testing.assert_array_equal(labels, scan_labels)
     for drawing, scan in zip(sharp, scans, strict=True):
         assert scan.mode == "RGB" and scan.size == (PAD, PAD)
@@ -102,10 +97,10 @@ def test_low_resolution_is_dark_ink_on_white_paper_and_blurred():
 
 
 def test_a_number_is_its_digits_side_by_side():
-    numbers = other_writers_numbers(40, seed=7)
-    assert {len(text) for _, text in numbers} == {2, 3}
-    assert {len(text) for _, text in other_writers_numbers(10, 7, lengths=(4,))} == {4}
-    for image, text in numbers:
+    written = numbers(40, seed=7)
+    assert {len(text) for _, text in written} == {2, 3}
+    assert {len(text) for _, text in numbers(10, 7, lengths=(4,))} == {4}
+    for image, text in written:
         assert text.isdigit()
         assert image.mode == "RGBA" and image.height >= PAD
         # Side by side: two or three digits make a canvas wider than one digit is tall.
