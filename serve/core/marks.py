@@ -17,6 +17,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+import numpy as np
+
 from serve.core.segment import Blob, Box, ink_of, pen_width
 
 KINDS = ("point", "comma", "minus", "underline")  # a number's own
@@ -68,9 +70,9 @@ class Marks:
     # middle...
     cross_mid: float = 0.2
     bar: float = 0.7
-    # ...whose strokes are at most this wide for the box, leaving its corners holding at
-    # most this share of its ink.
-    arm: float = 0.2
+    # ...leaving its corners, beyond this share of its box either side of its bars, holding
+    # at most this share of its ink.
+    arm: float = 0.1
     corner_ink: float = 0.1
 
 
@@ -159,17 +161,33 @@ def may_be_a_cross(box: Box, line: Line) -> bool:
 def is_cross(mask) -> bool:
     """Whether a blob's ink (``mask``, in its box) is a plus sign's: a bar across and a bar
     down crossing near its middle, and its corners empty (a 4 or a crossed 7 has ink in a
-    corner)."""
+    corner). A bar is the run of rows (columns) round the fullest one that it fills, so a
+    thick pen's bar is whole."""
     h, w = mask.shape
-    row, col = int(mask.sum(axis=1).argmax()), int(mask.sum(axis=0).argmax())
-    across, down = mask[row].sum() >= MARKS.bar * w, mask[:, col].sum() >= MARKS.bar * h
-    middle = abs(row - h / 2) <= MARKS.cross_mid * h and abs(col - w / 2) <= MARKS.cross_mid * w
+    top, bottom = bar(mask.sum(axis=1), MARKS.bar * w)
+    left, right = bar(mask.sum(axis=0), MARKS.bar * h)
+    middle = abs((top + bottom) / 2 - h / 2) <= MARKS.cross_mid * h
+    middle = middle and abs((left + right) / 2 - w / 2) <= MARKS.cross_mid * w
     reach_r, reach_c = max(1, round(MARKS.arm * h)), max(1, round(MARKS.arm * w))
     corners = mask.copy()
-    corners[max(row - reach_r, 0) : row + reach_r + 1] = False
-    corners[:, max(col - reach_c, 0) : col + reach_c + 1] = False
+    corners[max(top - reach_r, 0) : bottom + reach_r] = False
+    corners[:, max(left - reach_c, 0) : right + reach_c] = False
     empty = corners.sum() <= MARKS.corner_ink * mask.sum()
-    return across and down and middle and empty
+    return top < bottom and left < right and middle and empty
+
+
+def bar(ink: np.ndarray, least: float) -> tuple[int, int]:
+    """The run of lines (first, last + 1) round the fullest of ``ink`` (ink per line) that
+    each hold at least ``least``; (0, 0) when none does."""
+    fullest = int(ink.argmax())
+    if ink[fullest] < least:
+        return 0, 0
+    first, last = fullest, fullest
+    while first > 0 and ink[first - 1] >= least:
+        first -= 1
+    while last + 1 < len(ink) and ink[last + 1] >= least:
+        last += 1
+    return first, last + 1
 
 
 def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:

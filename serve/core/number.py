@@ -53,8 +53,9 @@ recognition, with the model, which knows what a digit is:
    digits and marks, left to right, write the number only when every part is a digit or
    a mark in its place: a candidate the model calls no digit, one much shorter than the
    digits, a mark no number has or a mark out of place (a point before the first digit,
-   commas not three digits apart), a lone digit in doubt, or more than ``most_digits``
-   digits, and the answer has no number and says why (``reason``). A number is never
+   commas not three digits apart), digits lying over each other (stacked, or slanted like
+   hatching), a lone digit in doubt, or more than ``most_digits`` digits, and the answer
+   has no number and says why (``reason``). A number is never
    made by leaving a part out, except a speck far from the digits and an underline.
 
 Every tuned value is in ``segment.TUNING`` (the marks' in ``marks.MARKS``), with its unit
@@ -231,7 +232,8 @@ FOREIGN_NAMES = {"plus": "plus sign", "ring": "ring round the digits"}
 
 def misplaced(written: list[Part]) -> str | None:
     """Why the parts written (an underline left out) make no number, or None: a part that
-    is neither a digit nor a mark of a number, or a mark where a number has none."""
+    is neither a digit nor a mark of a number, digits lying over each other, or a mark
+    where a number has none."""
     for i, part in enumerate(written):
         if part.kind == "unknown":
             return f"part {i + 1} of {len(written)} is neither a digit nor a mark of a number"
@@ -239,6 +241,10 @@ def misplaced(written: list[Part]) -> str | None:
             return (
                 f"part {i + 1} of {len(written)} is a {FOREIGN_NAMES[part.kind]}: no number has one"
             )
+    digits = [(i, part) for i, part in enumerate(written) if part.kind == "digit"]
+    for (i, left), (j, right) in itertools.pairwise(digits):
+        if left.box.shared_columns(right.box) > TUNING.most_shared_columns:
+            return f"parts {i + 1} and {j + 1} of {len(written)} overlap as digits never do"
     kinds = "".join("d" if p.kind == "digit" else SYMBOLS[p.kind] for p in written)
     if not NUMBER.fullmatch(kinds):
         return f"the marks are not where a number has them: {kinds.replace('d', '#')}"

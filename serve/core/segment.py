@@ -72,7 +72,7 @@ class Tuning:
     # A cut through two strokes (a loop) would make two slivers that each look like a 1.
     most_strokes_per_cut: float = 1.5
     # A cut crossing less than this only parts ink that touches, and is free.
-    touch_in_strokes: float = 0.5
+    touch_in_strokes: float = 0.65
     # A cut through a stroke pays this: a slice of a fat digit often reads as a 1.
     odds_charged_per_stroke_cut: float = 0.7
     # A cut is kept only if every slice reads as a digit at least this surely...
@@ -88,11 +88,15 @@ class Tuning:
     lean_cost_in_strokes_per_column: float = 0.01
     # More digits than this is no number anyone writes on a pad.
     most_digits: int = 12
+    # Neighbouring digits share at most this share of the narrower one's columns: digits
+    # are written side by side (a 7's bar may reach over the next one), not stacked, and
+    # not slanted like hatching.
+    most_shared_columns: float = 0.5
 
     # --- what counts as a digit (number.py) ---
     # Ink this many strokes inside a closed loop, this share of all of it, is a digit in a
     # ring, no digit.
-    inside_in_strokes: float = 1.4
+    inside_in_strokes: float = 1.0
     held_ink: float = 0.1
     # A dot is no longer than this many pen widths (a disk is two)...
     dot_in_strokes: float = 3.0
@@ -327,14 +331,14 @@ def thinnest(strokes: np.ndarray, spacing: int, apart=None) -> list[int]:
 
 
 def stroke_width(ink: np.ndarray) -> float:
-    """The typical thickness of the pen: the median length of the runs of ink down the
-    columns, weighted by ink."""
+    """The width of the pen, in cells of full ink: the width of its shape (``pen_width``)
+    times how much ink its cells hold. Whichever way a stroke runs, a cut across it
+    crosses about this much ink (the runs of ink down the columns would count a
+    horizontal stroke as a fraction of a vertical one)."""
     mask = ink > 0
-    starts = mask[0] + np.count_nonzero(mask[1:] > mask[:-1], axis=0)  # runs per column
-    crossed = starts > 0
-    if not crossed.any():
+    if not mask.any():
         return 1.0
-    return float(np.median(ink.sum(axis=0)[crossed] / starts[crossed]))
+    return max(pen_width(mask) * float(ink[mask].mean()), 1.0)
 
 
 def is_dot(ink: np.ndarray) -> bool:

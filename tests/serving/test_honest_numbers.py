@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from serve.core.marks import is_cross
 from support.drawings import non_digit_canvases, png_bytes
 from support.marks import around, write
 from support.server import post_image
@@ -72,10 +73,27 @@ def test_a_plus_between_digits_makes_no_number_and_says_why(client):
             assert answer["value"] is None and answer["verdict"] == "not_a_digit"
             assert answer["reason"]
     print(f"sums given no number: {no_number} of 40")
-    assert no_number >= 32
+    assert no_number >= 36
 
 
-def test_a_ring_round_a_digit_is_no_number_more_often_than_not(client):
+def test_a_plus_sign_is_told_from_a_four_and_a_ring_by_its_empty_corners():
+    size = 40
+    for pen in (2, 6, 12):  # a thick pen's bars fill several rows, not only the fullest
+        plus = np.zeros((size, size), bool)
+        plus[size // 2 - pen // 2 : size // 2 + (pen + 1) // 2] = True
+        plus[:, size // 2 - pen // 2 : size // 2 + (pen + 1) // 2] = True
+        assert is_cross(plus), pen
+        ring = ~np.pad(np.ones((size - 2 * pen, size - 2 * pen), bool), pen)
+        assert not is_cross(ring), pen
+        if pen < 12:  # a 4 that thick for its size is a blob
+            four = plus.copy()
+            for row in range(size // 2):  # from the top of the stem down to the bar's end
+                four[row, max(size // 2 - row - pen, 0) : size // 2 - row + 1] = True
+            assert not is_cross(four), pen
+
+
+def test_a_ring_round_a_digit_is_no_number(client):
+    # Most rings touch the digit they hold: one blob, which the model reads as a 0.
     rng = np.random.default_rng(5)
     no_number = sum(
         read(client, png_bytes(around(write(digits(rng, 1, 1), rng), rng, "ring")))["number"]
@@ -83,7 +101,7 @@ def test_a_ring_round_a_digit_is_no_number_more_often_than_not(client):
         for _ in range(40)
     )
     print(f"ringed digits given no number: {no_number} of 40")
-    assert no_number >= 20
+    assert no_number >= 32
 
 
 def test_a_line_under_the_digits_is_no_part_of_the_number(client):
@@ -94,11 +112,20 @@ def test_a_line_under_the_digits_is_no_part_of_the_number(client):
         answer = read(client, png_bytes(around(write(text, rng), rng, "underline")))
         fine += answer["number"] in (text, None)
     print(f"underlined digits read as the digits alone, or no number: {fine} of 40")
-    assert fine >= 37
+    assert fine >= 38
 
 
 @pytest.mark.parametrize(
-    "kind, most", [("speck", 0), ("shape", 2), ("scribble", 4), ("letter", 6), ("fashion", 6)]
+    "kind, most",
+    [
+        ("speck", 0),
+        ("shape", 2),
+        ("scribble", 4),
+        ("letter", 6),
+        ("printed", 6),
+        ("hatching", 4),
+        ("fashion", 6),
+    ],
 )
 def test_drawings_that_are_no_number_get_none(client, kind, most):
     drawings = non_digit_canvases(kind, 50, seed=7000)
