@@ -361,18 +361,21 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
     inked = [step for step in steps if slices[step].ink.any()]
     sure = dict.fromkeys(steps, 0.0)
     sure.update(zip(inked, answers.sure([slices[step] for step in inked]), strict=True))
-    # A cut through a stroke must leave digits the model is sure of, and makes a 1 only
-    # of an upright stroke as tall as the whole: any stroke of a letter or a shape, cut
-    # free, reads as a 1 (a V, an X, the arms of a K).
-    through = [False, *(not only_touches(c) and len(set(c.columns)) == 1 for c in cuts), False]
-    for step in inked:
-        piece, by_stroke = slices[step], through[step[0]] or through[step[1]]
-        if step != (0, len(bounds) - 1) and answers.digit(piece) == 1:
-            slant = TUNING.one_width_by_stroke if by_stroke else TUNING.one_width
+    # A cut through a stroke, straight or leaning, must leave digits the model is sure of
+    # (the slices of a letter cut apart read as digits, in doubt); one straight through a
+    # stroke makes a 1 only of an upright stroke as tall as the whole: any stroke of a
+    # letter or a shape, cut free, reads as a 1 (a V, an X, the arms of a K).
+    stroke = [False, *(not only_touches(c) for c in cuts), False]  # for each bound
+    straight = [False, *(len(set(c.columns)) == 1 for c in cuts), False]
+    for i, j in inked:
+        piece = slices[i, j]
+        through = (stroke[i] and straight[i]) or (stroke[j] and straight[j])
+        if (i, j) != (0, len(bounds) - 1) and answers.digit(piece) == 1:
+            slant = TUNING.one_width_by_stroke if through else TUNING.one_width
             if not upright(ink_box(piece), candidate.box.height, slant):
-                sure[step] = 0.0
-        if by_stroke and sure[step] < TUNING.least_sure_slice_of_a_stroke_cut:
-            sure[step] = 0.0
+                sure[i, j] = 0.0
+        if (stroke[i] or stroke[j]) and sure[i, j] < TUNING.least_sure_slice_of_a_stroke_cut:
+            sure[i, j] = 0.0
     # A cut where the ink only touches is free; one through a stroke must make the reading
     # much surer: a slice of one digit (the end of a 4's stroke, a 2's hook) often reads
     # as a 1.
