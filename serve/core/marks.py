@@ -32,7 +32,7 @@ class Marks:
     # Blobs at least this tall, for the tallest, make the line...
     tall: float = 0.5
     # ...and a mark is shorter than this, for the line.
-    mark: float = 0.65
+    mark: float = 0.75
     # A point is at most this tall and wide...
     point: float = 0.35
     # ...at least this many pen widths across (a dot pressed on purpose, no speck)...
@@ -41,8 +41,12 @@ class Marks:
     roundness: float = 2.5
     # ...its bottom within this of the baseline.
     on_baseline: float = 0.3
-    # A comma is at most this tall, reaches at least this far below the baseline...
-    comma: float = 0.55
+    # A comma starts low, its top below this share of the line (a digit's top is near the
+    # line's)...
+    comma_top: float = 0.5
+    # ...is at most this tall and wide, reaches at least this far below the baseline...
+    comma: float = 0.75
+    comma_width: float = 0.5
     below_baseline: float = 0.1
     # ...and is taller than wide by at least this factor (a point is round).
     comma_shape: float = 1.3
@@ -208,7 +212,9 @@ def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:
         return None
     hangs = box.bottom >= line.baseline + MARKS.below_baseline * h
     tall_and_thin = box.height >= MARKS.comma_shape * box.width
-    if hangs and tall_and_thin and box.height <= MARKS.comma * h and box.width <= MARKS.point * h:
+    low = box.top >= line.top + MARKS.comma_top * h
+    size = box.height <= MARKS.comma * h and box.width <= MARKS.comma_width * h
+    if hangs and tall_and_thin and low and size:
         return "comma"
     small = box.height <= MARKS.point * h and box.width <= MARKS.point * h
     pressed = max(box.width, box.height) >= MARKS.pen_point * pen  # no slip of the pen
