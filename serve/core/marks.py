@@ -50,11 +50,15 @@ class Marks:
     below_baseline: float = 0.1
     # ...and is taller than wide by at least this factor (a point is round).
     comma_shape: float = 1.3
-    # A minus or an underline is flat: at least this many times as wide as tall, and at
-    # most this tall...
+    # An underline is flat: at least this many times as wide as tall, and at most this
+    # tall...
     flat: float = 1.5
     thin: float = 0.3
-    # ...a minus at least this wide, its middle this near the line's middle.
+    # A minus is flat too, but a fat pen makes a short stroke nearly as tall as it is wide:
+    # at least this many times as wide as tall, at most this tall...
+    minus_flat: float = 1.2
+    minus_thin: float = 0.45
+    # ...at least this wide, its middle this near the line's middle.
     minus: float = 0.2
     mid: float = 0.3
     # An underline is at least this wide, and its top lies below this share of the line.
@@ -74,6 +78,9 @@ class Marks:
     # middle...
     cross_mid: float = 0.2
     bar: float = 0.7
+    # ...each bar at most this thick for the box (a short thick stroke, a minus drawn
+    # with a fat pen, fills every column)...
+    thickest_bar: float = 0.5
     # ...leaving its corners, beyond this share of its box either side of its bars, holding
     # at most this share of its ink.
     arm: float = 0.1
@@ -177,7 +184,8 @@ def is_cross(mask) -> bool:
     corners[max(top - reach_r, 0) : bottom + reach_r] = False
     corners[:, max(left - reach_c, 0) : right + reach_c] = False
     empty = corners.sum() <= MARKS.corner_ink * mask.sum()
-    return top < bottom and left < right and middle and empty
+    thin = 0 < bottom - top <= MARKS.thickest_bar * h and 0 < right - left <= MARKS.thickest_bar * w
+    return thin and middle and empty
 
 
 def bar(ink: np.ndarray, least: float) -> tuple[int, int]:
@@ -206,7 +214,8 @@ def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:
         return "underline" if over > 0 else None
     if over > MARKS.overlap:
         return None
-    if flat and box.width >= MARKS.minus * h and right and not left and line.near_middle(box):
+    dash = box.width >= MARKS.minus_flat * box.height and box.height <= MARKS.minus_thin * h
+    if dash and box.width >= MARKS.minus * h and right and not left and line.near_middle(box):
         return "minus"
     if not (left and right):
         return None

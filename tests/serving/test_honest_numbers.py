@@ -41,7 +41,7 @@ def test_a_decimal_number_is_read_with_its_point_and_value(client):
             assert answer["value"] == float(text) and isinstance(answer["value"], float)
             assert [p["kind"] for p in answer["parts"]].count("point") == 1
     print(f"decimals read exactly: {right} of 40")
-    assert right >= 34
+    assert right >= 37
 
 
 def test_a_negative_number_is_read_with_its_minus(client):
@@ -52,7 +52,7 @@ def test_a_negative_number_is_read_with_its_minus(client):
             right += 1
             assert answer["value"] == int(text) < 0 and answer["parts"][0]["kind"] == "minus"
     print(f"negative numbers read exactly: {right} of 40")
-    assert right >= 34
+    assert right >= 37
 
 
 def test_thousands_commas_keep_the_value(client):
@@ -61,7 +61,7 @@ def test_thousands_commas_keep_the_value(client):
         answer = read(client, data)
         kept += answer["value"] == int(text.replace(",", ""))
     print(f"values with a thousands comma kept: {kept} of 40")
-    assert kept >= 34
+    assert kept >= 36
 
 
 def test_a_plus_between_digits_makes_no_number_and_says_why(client):
@@ -76,7 +76,7 @@ def test_a_plus_between_digits_makes_no_number_and_says_why(client):
     assert no_number >= 36
 
 
-def test_a_plus_sign_is_told_from_a_four_and_a_ring_by_its_empty_corners():
+def test_a_plus_sign_is_told_from_a_four_a_ring_and_a_dash():
     size = 40
     for pen in (2, 6, 12):  # a thick pen's bars fill several rows, not only the fullest
         plus = np.zeros((size, size), bool)
@@ -85,6 +85,8 @@ def test_a_plus_sign_is_told_from_a_four_and_a_ring_by_its_empty_corners():
         assert is_cross(plus), pen
         ring = ~np.pad(np.ones((size - 2 * pen, size - 2 * pen), bool), pen)
         assert not is_cross(ring), pen
+        dash = np.ones((pen + 4, 2 * pen + 6), bool)  # a minus of a fat pen fills its box
+        assert not is_cross(dash), pen
         if pen < 12:  # a 4 that thick for its size is a blob
             four = plus.copy()
             for row in range(size // 2):  # from the top of the stem down to the bar's end
