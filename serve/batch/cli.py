@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import os
 import sys
 import time
@@ -15,7 +16,7 @@ from tqdm import tqdm
 from serve.batch.files import IMAGE_EXTENSIONS, CannotList, find_images, is_uri
 from serve.batch.local import local_rows
 from serve.batch.output import FORMATS, RowWriter, format_of
-from serve.batch.ray_data import ray_rows
+from serve.batch.ray_data import CannotRunOnRay, ray_rows
 from serve.batch.rows import VERDICT, RowMaker, columns_for
 from serve.core.verdict import VERDICTS
 from serve.settings import Settings
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
         return 2
     try:
         predicted, failed = run(args)
-    except CannotList as error:
+    except (CannotList, CannotRunOnRay) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if predicted + failed == 0:
@@ -153,18 +154,19 @@ def run(args: argparse.Namespace) -> tuple[int, int]:
         return 0, 0  # no file written: a usage error
     counts = collections.Counter()
     started = time.perf_counter()
+    if args.engine == "ray":
+        rows = ray_rows(images, args.model, args.workers, args.batch_size, args.read, args.address)
+    else:
+        rows = local_rows(images, args.model, args.workers, args.batch_size, args.read)
+    # The first row before the output is opened: a Ray that cannot make rows
+    # (CannotRunOnRay) fails here and leaves the output as it was.
+    first = next(rows)
     with (
         open(args.output, "w", newline="", encoding="utf-8") as stream,
         tqdm(total=len(images), unit="img", disable=args.quiet, file=sys.stderr) as bar,
     ):
         writer = RowWriter(stream, args.output, columns_for(args.read))
-        if args.engine == "ray":
-            rows = ray_rows(
-                images, args.model, args.workers, args.batch_size, args.read, args.address
-            )
-        else:
-            rows = local_rows(images, args.model, args.workers, args.batch_size, args.read)
-        for values in rows:
+        for values in itertools.chain([first], rows):
             writer.write(values)
             counts[values[VERDICT] or "failed"] += 1
             bar.update()

@@ -32,12 +32,20 @@ def columns_for(read: str) -> list[str]:
 
 
 class RowMaker:
-    """The model of ``model`` and what to read ("digit", or "number" too): files -> rows."""
+    """The model of ``model`` and what to read ("digit", or "number" too): files -> rows.
+    ``model`` is the ONNX file, or its bytes with ``metadata`` as the driver ships them to
+    Ray actors on machines that do not have the file."""
 
-    def __init__(self, model: Path | str, read: str = "digit"):
+    def __init__(
+        self, model: Path | str | bytes, read: str = "digit", metadata: dict | None = None
+    ):
         # One onnxruntime thread: every core runs its own RowMaker.
-        settings = dataclasses.replace(Settings.from_environment(), model_path=Path(model))
-        self.reader = Reader.from_settings(settings, threads=1)
+        settings = Settings.from_environment()
+        if isinstance(model, bytes):
+            self.reader = Reader.from_settings(settings, threads=1, model=model, metadata=metadata)
+        else:
+            settings = dataclasses.replace(settings, model_path=Path(model))
+            self.reader = Reader.from_settings(settings, threads=1)
         self.read = read
         self.columns = columns_for(read)
 

@@ -24,22 +24,31 @@ from serve.core.verdict import Thresholds, thresholds_for
 
 
 class Predictor:
+    """The model of an ONNX file, or of its bytes and ``metadata`` (what ``read_metadata``
+    reads beside the file): a Ray actor on another machine gets the model that way."""
+
     def __init__(
         self,
-        model_path: str | Path,
+        model: str | Path | bytes,
         threads: int = 1,
         not_a_digit_below: float | None = None,
         sure_from: float | None = None,
+        metadata: dict | None = None,
     ):
-        self.model_path = Path(model_path)
+        loaded = isinstance(model, bytes)
+        self.model_path = None if loaded else Path(model)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
-            str(self.model_path), options, providers=["CPUExecutionProvider"]
+            model if loaded else str(self.model_path),
+            options,
+            providers=["CPUExecutionProvider"],
         )
         self.input_name = check_model(self.session.get_inputs(), self.session.get_outputs())
-        self.metadata = read_metadata(self.model_path)
+        if metadata is None:
+            metadata = {} if loaded else read_metadata(self.model_path)
+        self.metadata = metadata
         # The thresholds belong with the model they were fitted for; settings may override.
         self.thresholds: Thresholds = thresholds_for(self.metadata, not_a_digit_below, sure_from)
 

@@ -41,13 +41,21 @@ class Reader:
         self.max_photo_pixels = settings.max_photo_pixels
 
     @classmethod
-    def from_settings(cls, settings: Settings, threads: int | None = None) -> Reader:
-        """The model of ``settings`` (MODEL_PATH) with its thresholds, as configured."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        threads: int | None = None,
+        model: bytes | None = None,
+        metadata: dict | None = None,
+    ) -> Reader:
+        """The model of ``settings`` (MODEL_PATH), or of ``model``'s bytes and ``metadata``
+        (see ``Predictor``), with its thresholds, as configured."""
         predictor = Predictor(
-            settings.model_path,
+            settings.model_path if model is None else model,
             threads=settings.ort_threads if threads is None else threads,
             not_a_digit_below=settings.not_a_digit_below,
             sure_from=settings.sure_from,
+            metadata=metadata,
         )
         return cls(predictor, settings)
 

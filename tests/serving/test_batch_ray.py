@@ -1,35 +1,14 @@
 """The batch command on Ray Data gives the local engine's rows, row for row."""
 
-import os
-
-import numpy as np
 import pytest
 
 from serve.batch.cli import main
 from serve.batch.files import BucketFile
 from serve.batch.rows import RowMaker
 from serve.settings import Settings
-from support.drawings import mnist_sample, png_bytes, redraw
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def mixed_tree(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ray") / "scans"
-    (root / "sub").mkdir(parents=True)
-    images, _ = mnist_sample()
-    rng = np.random.default_rng(3)
-    for i in range(60):
-        folder = root / "sub" if i % 3 == 0 else root
-        (folder / f"{i:03d}.png").write_bytes(png_bytes(redraw(images[i], rng)))
-    (root / "broken.png").write_bytes(b"not an image")
-    (root / "empty.jpg").write_bytes(b"")
-    (root / "dangling.png").symlink_to(root / "nowhere.png")
-    os.mkfifo(root / "pipe.png")
-    (root / "notes.txt").write_text("skipped")
-    return root
 
 
 @pytest.mark.parametrize("read", ["digit", "number"])
@@ -60,32 +39,7 @@ def test_without_address_ray_starts_its_own_even_where_a_cluster_is_named(
     assert "deprecated" not in capfd.readouterr().err.lower()
 
 
-# --- a bucket: S3 served locally by moto, read by pyarrow as any S3 bucket would be -------
-
-
-@pytest.fixture(scope="module")
-def bucket(mixed_tree):
-    """s3://images/scans holding the mixed tree's regular files (a bucket has no pipes or
-    links); the variables point pyarrow at the local S3, as a user points it at theirs."""
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
-        env.setenv("AWS_ACCESS_KEY_ID", "test")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "test")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="images")
-        for path in sorted(mixed_tree.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                key = "scans/" + path.relative_to(mixed_tree).as_posix()
-                s3.put_object(Bucket="images", Key=key, Body=path.read_bytes())
-        yield s3
-    server.stop()
+# --- a bucket: moto's S3 on this machine (conftest.py), read by pyarrow as any S3 bucket ---
 
 
 def test_ray_reads_a_bucket_as_the_local_engine_reads_the_folder(mixed_tree, bucket, tmp_path):
