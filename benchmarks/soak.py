@@ -5,7 +5,8 @@ server (loopback only, bounded in time). Not part of the test suite: `make soak`
 
 Prints the requests made, how they were answered, the 5xx count (must be 0), latency
 percentiles, and each worker's resident memory at the start and at the end of the run,
-after a warm-up (growth must stay within 10 %). Exit status 1 when a budget is exceeded.
+after a warm-up (growth must stay within 10 %); a run of two minutes or more also prints
+each worker's memory minute by minute. Exit status 1 when a budget is exceeded.
 """
 
 from __future__ import annotations
@@ -151,6 +152,14 @@ def main(argv=None) -> int:
         + ", ".join(f"{a:.0f} -> {b:.0f} MB" for a, b in zip(start_mb, end_mb, strict=True))
         + f"; largest growth {growth:+.1%} (budget <= 10 %)"
     )
+    if len(samples) >= 120:  # a long run: does the memory level off?
+        minutes = [
+            np.median(np.array(samples[i : i + 60]), axis=0) for i in range(0, len(samples), 60)
+        ]
+        print(
+            "worker memory by minute (medians, MB): "
+            + "; ".join(", ".join(f"{mb:.0f}" for mb in minute) for minute in minutes)
+        )
     return 0 if server_errors == 0 and not restarted and growth <= 0.10 else 1
 
 
