@@ -6,7 +6,8 @@ runs), and only its own loopback interface exists, so it listens on 127.0.0.1 an
 else can reach it. The command runs from the checkout, inside that network namespace only
 (nsenter), as a driver on the head's machine: the serving code and the model reach the
 actors only as the driver ships them. The images lie outside the checkout, where both see
-them, as on a shared volume.
+them, as on a shared volume. A bucket is a moto S3 server in the head's network namespace,
+which the actors reach with their node's environment, as a cluster reaches its own S3.
 """
 
 import contextlib
@@ -33,6 +34,16 @@ pytestmark = pytest.mark.slow
 PORT = 6379  # Ray's own; free in the head's network namespace, whatever runs beside it
 ADDRESS = f"127.0.0.1:{PORT}"
 TOOLS = ("unshare", "nsenter", "ip")
+S3_PORT = 5555  # free for the same reason
+# Where the head's nodes and its drivers find S3: known before the head starts, since its
+# workers inherit the environment it starts with.
+S3_ENV = {
+    "AWS_ENDPOINT_URL": f"http://127.0.0.1:{S3_PORT}",
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 def in_namespace(net: str) -> list[int]:
@@ -67,6 +78,7 @@ def head():
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     # Ray's token authentication, as a cluster should have it; a token of this test's own.
     env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
+    env.update(S3_ENV)  # for the bucket of the `cluster_bucket` fixture
     # SIGTERM stops the head at once, instead of draining the node first.
     head_env = {**env, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
     script = [
@@ -137,6 +149,58 @@ def driver(head, *args: str, env: dict | None = None) -> subprocess.CompletedPro
     )
 
 
+FILL_THE_BUCKET = f"""
+import socket, sys, time
+from pathlib import Path
+import boto3
+
+deadline = time.monotonic() + 60
+while True:  # the server has just been started
+    try:
+        socket.create_connection(("127.0.0.1", {S3_PORT}), timeout=1).close()
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.2)
+tree = Path(sys.argv[1])
+s3 = boto3.client("s3")
+s3.create_bucket(Bucket="images")
+for path in sorted(tree.rglob("*")):
+    if path.is_file() and not path.is_symlink():  # a bucket has no pipes or links
+        key = "scans/" + path.relative_to(tree).as_posix()
+        s3.put_object(Bucket="images", Key=key, Body=path.read_bytes())
+"""
+
+
+@pytest.fixture
+def cluster_bucket(head, mixed_tree, tmp_path):
+    """s3://images/scans holding the mixed tree's regular files, served by moto inside the
+    head's network namespace: conftest's `bucket` serves pytest's, which the head cannot
+    reach."""
+    pytest.importorskip("moto.server")
+    pytest.importorskip("boto3")
+    prefix, env = head
+    log = tmp_path / "moto.log"
+    with open(log, "wb") as stream:
+        server = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(S3_PORT)],
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        done = driver(head, "-c", FILL_THE_BUCKET, str(mixed_tree))
+        assert done.returncode == 0, f"{done.stderr[-3000:]}\n{log.read_text()[-3000:]}"
+        yield
+    finally:
+        # Stopped before the head (which this fixture needs), whose sweep of its namespace
+        # would also end a server left behind.
+        server.kill()  # nsenter execs the server: this is its process
+        server.wait(timeout=30)
+
+
 CAN_IMPORT = f"""
 import json, os, ray
 ray.init(address={ADDRESS!r}, log_to_driver=False)
@@ -171,6 +235,25 @@ def test_rows_on_the_cluster_equal_the_local_engines(head, mixed_tree, tmp_path,
     rows = local.read_text().splitlines()
     assert len(rows) == 1 + 64
     assert on_ray.read_text().splitlines() == rows
+
+
+def test_the_cluster_reads_a_bucket_as_the_local_engine_reads_the_folder(
+    head, cluster_bucket, mixed_tree, tmp_path
+):
+    """The driver lists the bucket; the actors read its files with their node's S3."""
+    local, on_ray = tmp_path / "local.csv", tmp_path / "ray.csv"
+    assert main([str(mixed_tree), "-o", str(local), "--quiet"]) == 1
+    argv = ["s3://images/scans", "-o", str(on_ray), "--engine", "ray", "--address", ADDRESS]
+    done = driver(head, "-m", "serve.batch", *argv, "--quiet")
+    assert done.returncode == 1, done.stderr[-3000:]  # the broken and the empty file
+    assert "Traceback" not in done.stderr
+    rows = on_ray.read_text().splitlines()
+    not_in_a_bucket = ("scans/dangling.png", "scans/pipe.png")
+    expected = [
+        row for row in local.read_text().splitlines() if not row.startswith(not_in_a_bucket)
+    ]
+    assert len(rows) == 1 + 62
+    assert rows == expected
 
 
 NOT_SHIPPED = """
