@@ -41,11 +41,9 @@ class RowMaker:
     ):
         # One onnxruntime thread: every core runs its own RowMaker.
         settings = Settings.from_environment()
-        if isinstance(model, bytes):
-            self.reader = Reader.from_settings(settings, threads=1, model=model, metadata=metadata)
-        else:
-            settings = dataclasses.replace(settings, model_path=Path(model))
-            self.reader = Reader.from_settings(settings, threads=1)
+        if not isinstance(model, bytes):
+            settings, model = dataclasses.replace(settings, model_path=Path(model)), None
+        self.reader = Reader.from_settings(settings, threads=1, model=model, metadata=metadata)
         self.read = read
         self.columns = columns_for(read)
 

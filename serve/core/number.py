@@ -55,8 +55,8 @@ recognition, with the model, which knows what a digit is:
    digits, a mark no number has or a mark out of place (a point before the first digit,
    commas not three digits apart), digits lying over each other (stacked, or slanted like
    hatching), a lone digit in doubt, or more than ``most_digits`` digits, and the answer
-   has no number and says why (``reason``). A number is never
-   made by leaving a part out, except a speck far from the digits and an underline.
+   has no number and says why (``reason``). A number is never made by leaving a part out,
+   except a speck far from the digits and an underline.
 
 Every tuned value is in ``segment.TUNING`` (the marks' in ``marks.MARKS``), with its unit
 and why.

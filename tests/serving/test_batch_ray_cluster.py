@@ -27,6 +27,7 @@ import pytest
 
 from serve.batch.cli import main
 from support.drawings import ROOT
+from tests.serving.conftest import rows_of_the_bucket
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -153,6 +154,7 @@ FILL_THE_BUCKET = f"""
 import socket, sys, time
 from pathlib import Path
 import boto3
+from tests.serving.conftest import fill_bucket
 
 deadline = time.monotonic() + 60
 while True:  # the server has just been started
@@ -163,13 +165,7 @@ while True:  # the server has just been started
         if time.monotonic() > deadline:
             raise
         time.sleep(0.2)
-tree = Path(sys.argv[1])
-s3 = boto3.client("s3")
-s3.create_bucket(Bucket="images")
-for path in sorted(tree.rglob("*")):
-    if path.is_file() and not path.is_symlink():  # a bucket has no pipes or links
-        key = "scans/" + path.relative_to(tree).as_posix()
-        s3.put_object(Bucket="images", Key=key, Body=path.read_bytes())
+fill_bucket(boto3.client("s3"), Path(sys.argv[1]))
 """
 
 
@@ -248,18 +244,13 @@ def test_the_cluster_reads_a_bucket_as_the_local_engine_reads_the_folder(
     assert done.returncode == 1, done.stderr[-3000:]  # the broken and the empty file
     assert "Traceback" not in done.stderr
     rows = on_ray.read_text().splitlines()
-    not_in_a_bucket = ("scans/dangling.png", "scans/pipe.png")
-    expected = [
-        row for row in local.read_text().splitlines() if not row.startswith(not_in_a_bucket)
-    ]
     assert len(rows) == 1 + 62
-    assert rows == expected
+    assert rows == rows_of_the_bucket(local.read_text().splitlines())
 
 
 NOT_SHIPPED = """
 import sys, ray
 from serve.batch.cli import main
-from support.drawings import ROOT
 
 join = ray.init
 
