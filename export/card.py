@@ -161,7 +161,8 @@ Digits: the MNIST test digits as they are, and each re-drawn as the page's canva
 digits by other writers than MNIST's (`train/other_writers.py`: the digits of six Hershey
 stroke fonts drawn by a shaky pen, slanted and bent, sent as the page sends them, and as
 small blurred scans), which training never sees; 1s with a flag of each length and crossed
-7s (`train/styles.py`). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
+7s (`train/styles.py`: training adds 1s and 7s from the same drawer with other seeds, so
+these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
 Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
 of whether "not a digit" generalises.
 
@@ -178,8 +179,8 @@ teaching and form fields where a person can check the answer.
 - Plain /predict reads one digit: several digits in one image are meant to get "not a
   digit" (`?read=number` reads them one by one).
 - MNIST is American writers of the early 1990s, scanned. Drawn digits are close after
-  preprocessing, but styles far from that (a crossed 7, an open 4, a European 1 with a long
-  flag) are read less reliably than the test figure suggests.
+  preprocessing, but styles far from that (slanted and cursive hands, an open 4, loops
+  that close or don't) are read less reliably than the test figure suggests.
 - Photos with shadows, ruled lines or several marks confuse the ink finder (crop to one digit).
 - Not for anything where a wrong digit costs money or safety without a human check.
 

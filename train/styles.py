@@ -1,4 +1,4 @@
-"""Digits in styles MNIST's writers rarely used, drawn by a shaky pen, to measure on.
+"""Digits in styles MNIST's writers rarely used, drawn by a shaky pen, to train and measure on.
 
   flagged one   a 1 with a flag (short, middling or long) and sometimes a foot, as much of
                 Europe writes it; MNIST's 1s are mostly a bare stroke, so a long flag reads 7
@@ -7,8 +7,8 @@
 
 Each is drawn the way train/negatives.py draws its marks (white ink on a 112 px pad, a pen
 of random width, strokes bent by a wobbling hand) and put through the server's
-preprocessing. The model card measures the model on them; ``styled_digits`` gives them as
-training digits too, for a recipe that adds them.
+preprocessing. Training draws them with seeds near its own; the model card measures them
+with another seed.
 """
 
 from __future__ import annotations

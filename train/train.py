@@ -8,8 +8,8 @@ Writes:
                                 and the calibration (temperature, verdict thresholds)
 
 The steps, each a function below and called in this order by ``main``:
-  prepare_data   MNIST, split into train / validation / test, plus generated non-digits
-                 (and the corrections people sent, with --corrections)
+  prepare_data   MNIST, split into train / validation / test; flagged 1s and crossed 7s
+                 added to the training digits (train/styles.py); generated non-digits
   compile_model  the CNN (train/model.py) with its optimiser and loss
   fit            training, augmented (train/augment.py); ends with the best epoch's weights
   calibrate      the temperature and the verdict thresholds, on validation only
@@ -47,6 +47,7 @@ from train.corrections import load as load_corrections
 from train.data import MNISTDataError, load_mnist
 from train.negatives import HELD_OUT, TRAINED, make_negatives
 from train.paths import CHECKPOINT, METRICS, MODELS, WEIGHTS
+from train.styles import styled_digits
 
 # Shares of the training non-digits per kind (train/negatives.py). The kinds hardest to
 # tell from a digit get more: in a first run with equal shares, 1-3 % of scribbles,
@@ -77,6 +78,12 @@ def parse_args(argv=None):
         help="training non-digits, shared among the kinds (a tenth as many for validation)",
     )
     parser.add_argument(
+        "--styled",
+        type=int,
+        default=4000,
+        help="flagged 1s and crossed 7s (train/styles.py) added to the training digits",
+    )
+    parser.add_argument(
         "--patience",
         type=int,
         default=6,
@@ -102,7 +109,7 @@ def parse_args(argv=None):
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.val_size, args.negatives = 2, 200, 1200
+        args.epochs, args.val_size, args.negatives, args.styled = 2, 200, 1200, 100
     return args
 
 
@@ -137,6 +144,8 @@ def prepare_data(args) -> Data:
     )
     if args.quick:
         train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
+    styled = styled_digits(args.styled, args.seed + 200)
+    train = tuple(np.concatenate(parts) for parts in zip(train, styled, strict=True))
     corrections = None
     if args.corrections:
         corrections = load_corrections(args.corrections)  # read as the server reads uploads
@@ -247,11 +256,16 @@ def make_datasets(train, val, batch_size, seed):
 
     from train.augment import augment
 
-    train_ds = (
+    batches = (
         tf.data.Dataset.from_tensor_slices(train)
         .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
-        .map(lambda x, y: (augment(x, seed), y), num_parallel_calls=tf.data.AUTOTUNE)
+    )
+    # Each batch gets its own seed, new every epoch, for augment's stateless draws.
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    train_ds = (
+        tf.data.Dataset.zip(batches, seeds)
+        .map(lambda xy, s: (augment(xy[0], s), xy[1]), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     val_ds = tf.data.Dataset.from_tensor_slices(val).batch(512).prefetch(tf.data.AUTOTUNE)
@@ -332,6 +346,7 @@ def metrics(args, data: Data, history: dict, train_seconds, calibration, scores)
         "epochs_run": len(history["loss"]),
         "train_seconds": round(train_seconds, 1),
         "train_digits": data.train_digits,
+        "styled_digits": args.styled,
         "val_digits": val_digits,
         "train_non_digits": int(len(data.train[0]) - data.train_digits),
         "val_non_digits": int(len(data.val[0]) - val_digits),

@@ -1,4 +1,5 @@
-"""The training augmentation moves, turns, scales and re-inks digits the way it claims."""
+"""The training augmentation moves, turns, scales, blurs and re-inks digits the way it
+claims."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,16 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
-from train.augment import affine_transforms, augment, vary_stroke_width  # noqa: E402
+from train import augment as aug  # noqa: E402
+from train.augment import (  # noqa: E402
+    affine_transforms,
+    augment,
+    low_resolution,
+    random_affine,
+    vary_stroke_width,
+)
+
+SEED = np.array([7, 11], np.int32)
 
 
 def bar(horizontal=True):
@@ -55,7 +65,7 @@ def test_zoom_grows_the_digit_about_the_centre():
 
 def test_stroke_width_varies_within_dilation_and_erosion():
     images = np.repeat(bar(), 64, axis=0)
-    varied = keras.ops.convert_to_numpy(vary_stroke_width(images, seed=1))
+    varied = keras.ops.convert_to_numpy(vary_stroke_width(images, SEED))
     ink = varied.sum(axis=(1, 2, 3))
     original = bar().sum()
     assert ink.min() < 0.7 * original and ink.max() > 1.3 * original  # thinner and thicker
@@ -64,7 +74,24 @@ def test_stroke_width_varies_within_dilation_and_erosion():
 
 def test_augment_keeps_shape_and_range():
     digits = np.repeat(bar(), 32, axis=0)
-    out = keras.ops.convert_to_numpy(augment(digits, seed=3))
+    out = keras.ops.convert_to_numpy(augment(digits, SEED))
     assert out.shape == digits.shape
     assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
     assert not np.allclose(out, digits)
+
+
+def test_low_resolution_blurs_some_digits_and_leaves_the_rest():
+    images = np.repeat(bar(), 400, axis=0)
+    out = keras.ops.convert_to_numpy(low_resolution(images, SEED))
+    changed = np.abs(out - images).max(axis=(1, 2, 3)) > 1e-3
+    assert 0.5 * aug.LOW_RES_SHARE < changed.mean() < 1.5 * aug.LOW_RES_SHARE
+    assert out[changed].sum(axis=(1, 2, 3)) == pytest.approx(bar().sum(), rel=0.1)  # ink kept
+
+
+def test_each_draw_has_its_own_numbers():
+    """Stroke width and scale are drawn independently of each other."""
+    images = np.repeat(bar(horizontal=False), 512, axis=0)
+    thick = keras.ops.convert_to_numpy(vary_stroke_width(images, SEED)).sum(axis=(1, 2, 3))
+    moved = keras.ops.convert_to_numpy(random_affine(images, SEED))
+    ink = moved.sum(axis=(1, 2, 3))  # grows with the scale drawn
+    assert abs(np.corrcoef(thick, ink)[0, 1]) < 0.2
