@@ -10,6 +10,7 @@ Writes:
 The steps, each a function below and called in this order by ``main``:
   prepare_data   MNIST, split into train / validation / test; flagged 1s and crossed 7s
                  added to the training digits (train/styles.py); generated non-digits
+                 (and the corrections people sent, with --corrections)
   compile_model  the CNN (train/model.py) with its optimiser and loss
   fit            training, augmented (train/augment.py); ends with the best epoch's weights
   calibrate      the temperature and the verdict thresholds, on validation only
