@@ -28,8 +28,13 @@ LOW_RES_SHARE, LOW_RES_SIDES = 0.1, (9, 16)
 
 def augment(images, seed):
     """``images`` float32 (N, 28, 28, 1); ``seed`` an int [2] for stateless draws."""
-    stroke, move, blur = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    stroke, move, blur = split(seed, 3)
     return low_resolution(random_affine(vary_stroke_width(images, stroke), move), blur)
+
+
+def split(seed, count: int):
+    """``count`` new seeds from one, for draws independent of each other."""
+    return tf.unstack(tf.random.experimental.stateless_split(seed, count))
 
 
 def uniform(shape, low, high, seed):
@@ -52,7 +57,7 @@ def vary_stroke_width(images, seed):
 def random_affine(images, seed):
     """Rotate, scale and shift each digit by a random amount, in one resampling pass."""
     n = tf.shape(images)[0]
-    angle, scale, shift = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    angle, scale, shift = split(seed, 3)
     transforms = affine_transforms(
         uniform([n], -MAX_ROTATION, MAX_ROTATION, angle),
         uniform([n], 1 - MAX_ZOOM, 1 + MAX_ZOOM, scale),
@@ -91,7 +96,7 @@ def affine_transforms(angle_degrees, scale, shift, side=SIDE):
 
 def low_resolution(images, seed):
     """Some digits as a small scan sends them: shrunk to a few pixels and scaled back up."""
-    pick, size = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    pick, size = split(seed, 2)
     side = tf.random.stateless_uniform([], size, *LOW_RES_SIDES, dtype=tf.int32)
     small = tf.image.resize(images, [side, side], method="area")
     blurred = tf.image.resize(small, [SIDE, SIDE], method="bilinear")

@@ -145,13 +145,12 @@ def prepare_data(args) -> Data:
     )
     if args.quick:
         train, x_test, y_test = (train[0][:2048], train[1][:2048]), x_test[:500], y_test[:500]
-    styled = styled_digits(args.styled, args.seed + 200)
-    train = tuple(np.concatenate(parts) for parts in zip(train, styled, strict=True))
+    train = joined(train, styled_digits(args.styled, args.seed + 200))
     corrections = None
     if args.corrections:
         corrections = load_corrections(args.corrections)  # read as the server reads uploads
         print(corrections.summary(), flush=True)
-        train = tuple(np.concatenate(p) for p in zip(train, corrections.repeated(), strict=True))
+        train = joined(train, corrections.repeated())
     data = Data(
         train=with_negatives(train, args.negatives, args.seed),
         val=with_negatives(val, max(1, args.negatives // 10), args.seed + 100),
@@ -170,6 +169,11 @@ def prepare_data(args) -> Data:
         flush=True,
     )
     return data
+
+
+def joined(digits: tuple, more: tuple) -> tuple:
+    """(images, labels) with ``more`` (images, labels) after them."""
+    return tuple(np.concatenate(parts) for parts in zip(digits, more, strict=True))
 
 
 def split_train_val(x, y, val_size, seed):

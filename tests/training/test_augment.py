@@ -7,8 +7,8 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
-from train import augment as aug  # noqa: E402
 from train.augment import (  # noqa: E402
+    LOW_RES_SHARE,
     affine_transforms,
     augment,
     low_resolution,
@@ -84,7 +84,7 @@ def test_low_resolution_blurs_some_digits_and_leaves_the_rest():
     images = np.repeat(bar(), 400, axis=0)
     out = keras.ops.convert_to_numpy(low_resolution(images, SEED))
     changed = np.abs(out - images).max(axis=(1, 2, 3)) > 1e-3
-    assert 0.5 * aug.LOW_RES_SHARE < changed.mean() < 1.5 * aug.LOW_RES_SHARE
+    assert 0.5 * LOW_RES_SHARE < changed.mean() < 1.5 * LOW_RES_SHARE
     assert out[changed].sum(axis=(1, 2, 3)) == pytest.approx(bar().sum(), rel=0.1)  # ink kept
 
 
