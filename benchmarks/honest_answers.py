@@ -5,10 +5,11 @@
 Prints, for an exported model, the figures the model card shows (export/honesty.py):
 accuracy, expected calibration error (15 bins) and the share of each verdict on the MNIST
 test digits as they are and re-drawn as canvases, on digits by other writers (as drawn on
-the page and as small scans), and on flagged 1s and crossed 7s; and for each kind of non-digit
-(train/negatives.py), held out of training or not, the AUROC of is_digit (digits against
-that kind) and the share of each verdict. The digits are the 2,000 MNIST test digits kept
-in support/data (the serving environment has no full MNIST); the card uses all 10,000.
+the page and as small scans), and on flagged 1s, crossed 7s and closed 4s; and for each
+kind of non-digit (train/negatives.py), held out of training or not, the AUROC of is_digit
+(digits against that kind) and the share of each verdict. The digits are the 2,000 MNIST
+test digits kept in support/data (the serving environment has no full MNIST); the card
+uses all 10,000.
 """
 
 from __future__ import annotations

@@ -160,9 +160,9 @@ Expected calibration error (15 equal-width bins of the top probability), MNIST t
 Digits: the MNIST test digits as they are, and each re-drawn as the page's canvas sends it;
 digits by other writers than MNIST's (`train/other_writers.py`: the digits of six Hershey
 stroke fonts drawn by a shaky pen, slanted and bent, sent as the page sends them, and as
-small blurred scans), which training never sees; 1s with a flag of each length and crossed
-7s (`train/styles.py`: training adds 1s and 7s from the same drawer with other seeds, so
-these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
+small blurred scans), which training never sees; 1s with a flag of each length, crossed 7s
+and closed 4s (`train/styles.py`: training adds 1s, 7s and 4s from the same drawer with
+other seeds, so these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
 Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
 of whether "not a digit" generalises.
 

@@ -21,14 +21,14 @@ from train import other_writers
 from train.calibration import auroc, expected_calibration_error
 from train.drawn import redraw
 from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives, to_model_digit
-from train.styles import FLAGS, crossed_seven, flagged_one
+from train.styles import FLAGS, closed_four, crossed_seven, flagged_one
 
 SEED = 2026  # training's non-digits use seeds near the training seed, never this
 NON_DIGITS_PER_KIND = 1000
 OTHER_WRITERS = 2000  # drawings in each set by other writers
 # The non-digits take SEED + 0, 1, 2...: the other writers' seeds lie well past them.
 OTHER_WRITERS_SEED, LOW_RESOLUTION_SEED = SEED + 100, SEED + 101
-STYLED, STYLED_SEED = 500, SEED + 102  # flagged 1s of each length, and crossed 7s
+STYLED, STYLED_SEED = 500, SEED + 102  # flagged 1s of each length, crossed 7s, closed 4s
 
 
 def upload_inputs(drawings) -> np.ndarray:
@@ -61,11 +61,12 @@ def digit_sets(images: np.ndarray, labels: np.ndarray) -> dict[str, tuple]:
 
 
 def styled_sets() -> dict[str, tuple]:
-    """1s with a short, middling or long flag, and crossed 7s (train/styles.py, which
-    training draws from with other seeds)."""
+    """1s with a short, middling or long flag, crossed 7s and closed 4s (train/styles.py,
+    which training draws from with other seeds)."""
     rng = np.random.default_rng(STYLED_SEED)
     sets = {f"1, {flag} flag": (lambda flag=flag: flagged_one(rng, flag), 1) for flag in FLAGS}
     sets["crossed 7"] = (lambda: crossed_seven(rng), 7)
+    sets["closed 4"] = (lambda: closed_four(rng), 4)
     return {
         name: (
             to_model_input(np.stack([to_model_digit(draw()) for _ in range(STYLED)])),

@@ -4,6 +4,10 @@
                 Europe writes it; MNIST's 1s are mostly a bare stroke, so a long flag reads 7
   crossed seven a 7 with a flat top, often a bar across its stem,
                 so that teaching flagged 1s does not teach that a 7 is a 1
+  closed four   a 4 whose slanted stroke meets the top of its stem, a triangle with the
+                bar reaching past the stem, sometimes a foot: as print has it and many
+                write it; MNIST's 4s are mostly open, and a closed 4 is near an "A", a
+                letter training teaches is no digit
 
 Each is drawn the way train/negatives.py draws its marks (white ink on a 112 px pad, a pen
 of random width, strokes bent by a wobbling hand) and put through the server's
@@ -67,15 +71,35 @@ def crossed_seven(rng: np.random.Generator) -> Image.Image:
     return strokes_image(rng, strokes)
 
 
+def closed_four(rng: np.random.Generator) -> Image.Image:
+    """A stem, a stroke from its top down-left to a bar that reaches past the stem;
+    sometimes a foot across the stem's end."""
+    height = BOTTOM - TOP
+    stem_x = PAD / 2 + rng.uniform(0.05, 0.2) * height
+    top = np.array([stem_x + rng.uniform(-0.05, 0.05) * height, TOP])
+    bottom = np.array([stem_x, BOTTOM])
+    bar_y = TOP + rng.uniform(0.55, 0.75) * height
+    left = np.array([stem_x - rng.uniform(0.35, 0.6) * height, bar_y])
+    right = np.array([stem_x + rng.uniform(0.1, 0.25) * height, bar_y + rng.uniform(-3, 3)])
+    strokes = [np.array([top, left, right]), np.array([top, bottom])]  # two strokes, as written
+    if rng.random() < 0.4:
+        half = rng.uniform(0.1, 0.2) * height
+        strokes.append(np.array([bottom - [half, 0], bottom + [half, 0]]))
+    return strokes_image(rng, strokes)
+
+
+STYLES = ((flagged_one, 1), (crossed_seven, 7), (closed_four, 4))
+
+
 def styled_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` uint8 (28, 28) digits, half flagged 1s and half crossed 7s, preprocessed
-    like an upload, with their labels."""
+    """``count`` uint8 (28, 28) digits, a third of each style, preprocessed like an
+    upload, with their labels."""
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for i in range(count):
-        one = i % 2 == 0
-        digit = to_model_digit(flagged_one(rng) if one else crossed_seven(rng))
+        draw, label = STYLES[i % len(STYLES)]
+        digit = to_model_digit(draw(rng))
         if digit is not None:
             images.append(digit)
-            labels.append(1 if one else 7)
+            labels.append(label)
     return np.stack(images), np.array(labels, np.int32)

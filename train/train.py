@@ -8,8 +8,8 @@ Writes:
                                 and the calibration (temperature, verdict thresholds)
 
 The steps, each a function below and called in this order by ``main``:
-  prepare_data   MNIST, split into train / validation / test; flagged 1s and crossed 7s
-                 added to the training digits (train/styles.py); generated non-digits
+  prepare_data   MNIST, split into train / validation / test; flagged 1s, crossed 7s and
+                 closed 4s added to the training digits (train/styles.py); generated non-digits
                  (and the corrections people sent, with --corrections)
   compile_model  the CNN (train/model.py) with its optimiser and loss
   fit            training, augmented (train/augment.py); ends with the best epoch's weights
@@ -81,8 +81,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--styled",
         type=int,
-        default=4000,
-        help="flagged 1s and crossed 7s (train/styles.py) added to the training digits",
+        default=6000,
+        help="flagged 1s, crossed 7s and closed 4s (train/styles.py) added to the training digits",
     )
     parser.add_argument(
         "--patience",

@@ -90,6 +90,7 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
         "1, middling flag",
         "1, long flag",
         "crossed 7",
+        "closed 4",
     }
     assert {k for k, r in honest["non_digits"].items() if r["held_out"]} >= {"printed", "symbol"}
     assert "held out" in (folder / "README.md").read_text()
