@@ -41,7 +41,10 @@ PAD = 112  # drawing size; the preprocessing scales every drawing to 20x20 anywa
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Letters no one would read as a digit (no O, I, l, S, Z, B, G, b, g, q ...).
 LETTERS = "ACEFHKMNPRUVWXYacefhkmnprtuvwxy"
-HAND_FONTS = ("futural", "scripts", "cursive", "rowmans", "timesr")
+# Hands, not type: a serif font's letters (Hershey's timesr) taught the model that a stroke
+# with feet, or a closed triangle like an A's, is no digit, and it refused closed 4s and
+# serif 1s by other writers.
+HAND_FONTS = ("futural", "scripts", "cursive", "rowmans")
 # In Hershey's Greek font these keys give letters unlike any digit (alpha, beta, chi,
 # epsilon, phi, gamma, eta, kappa, mu, nu, pi, omega, xi, psi; Delta, Phi, Gamma, Lambda,
 # Pi, Sigma, Psi...).
