@@ -27,12 +27,16 @@ recognition, with the model, which knows what a digit is:
    the grouping whose candidates are most surely digits wins (dynamic programming over
    the sum of log(sure)). Each candidate pays odds of ``odds_charged_per_candidate``, so
    blobs that read about as surely joined as apart make one digit. Neighbours that cannot
-   be one digit count as a non-digit for each digit that would fit across them, so a mark
+   be one digit count as a non-digit for each digit that would fit across them (rounded
+   up), so a mark
    that is no digit never makes the whole row one unreadable candidate. Each speck then
    joins the candidate it is near, or is dropped.
 2. Cutting. Touching digits make one blob. A candidate the model is not sure of and wide
    enough to be two digits is cut at its thinnest columns, if the model reads every
-   slice as a digit and the cut makes the reading clearly surer than the whole: a cut
+   slice surely as a digit (as a "digit" verdict: the slices of a letter cut at its
+   joins, an m as 177, read as digits but often in doubt; a slice shorter than a digit,
+   a dash beside them, is no digit whatever it reads as) and the cut makes the reading
+   clearly surer than the whole: a cut
    through a stroke pays odds of ``odds_charged_per_stroke_cut`` (a slice of one fat
    digit often reads as a 1). A column where the ink only touches (less than half a
    stroke crosses it, as where two digits written side by side meet) is a free cut, and
@@ -41,7 +45,7 @@ recognition, with the model, which knows what a digit is:
    close that their boxes overlap (a 7's bar over the next digit, two 0s side by side)
    cannot be parted straight down: an unsure candidate wider than tall that no straight
    cut parts is tried along leaning cuts too, the paths down it that cross the least ink.
-   A cut through a stroke must leave slices the model is sure of, and never makes a 1
+   A cut through a stroke must leave slices the model is surer still of, and never makes a 1
    of anything but an upright stroke as tall as the whole: any stroke of a letter or a
    shape, cut free, reads as a 1 (the arms of a V, an X, a K). A dot is never cut.
 3. The marks. Before grouping, the marks of a number are told apart by their place in
@@ -54,7 +58,8 @@ recognition, with the model, which knows what a digit is:
    a mark in its place: a candidate the model calls no digit, one much shorter than the
    digits, a mark no number has or a mark out of place (a point before the first digit,
    commas not three digits apart), digits lying over each other (stacked, or slanted like
-   hatching), a lone digit in doubt, or more than ``most_digits`` digits, and the answer
+   hatching), 1s closer together than digits are written (upright hatching), a lone
+   digit in doubt, or more than ``most_digits`` digits, and the answer
    has no number and says why (``reason``). A number is never made by leaving a part out,
    except a speck far from the digits and an underline.
 
@@ -66,6 +71,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -245,10 +251,21 @@ def misplaced(written: list[Part]) -> str | None:
     for (i, left), (j, right) in itertools.pairwise(digits):
         if left.box.shared_columns(right.box) > TUNING.most_shared_columns:
             return f"parts {i + 1} and {j + 1} of {len(written)} overlap as digits never do"
+        if hatched(left, right):
+            return f"parts {i + 1} and {j + 1} of {len(written)} are strokes as close as hatching"
     kinds = "".join("d" if p.kind == "digit" else SYMBOLS[p.kind] for p in written)
     if not NUMBER.fullmatch(kinds):
         return f"the marks are not where a number has them: {kinds.replace('d', '#')}"
     return None
+
+
+def hatched(left: Part, right: Part) -> bool:
+    """Whether two neighbouring digits are 1s closer together than digits are written:
+    upright strokes side by side, as in hatching."""
+    if left.digit["digit"] != 1 or right.digit["digit"] != 1:
+        return False
+    pitch = right.box.centre - left.box.centre
+    return pitch < TUNING.least_pitch_of_ones_in_heights * max(left.box.height, right.box.height)
 
 
 # A number: an optional minus, digits in groups of three between commas (or no commas),
@@ -305,9 +322,10 @@ def best_grouping(blobs: list[Blob], ink, labels, answers: Answers) -> list[list
 
     asked = [step for step in steps if may_be_one_digit(*step)]
     # Neighbours that cannot be one digit count as a non-digit for each digit that would
-    # fit across them: otherwise, when one blob of a row is no digit (too small, or unreadable),
-    # swallowing the whole row into one candidate would cost no more than leaving it out.
-    score = {s: NO_DIGIT * max(1, round(boxes[s].width / boxes[s].height)) for s in steps}
+    # fit across them, rounded up: otherwise, when one blob of a row is no digit (too small,
+    # or unreadable), swallowing its neighbours with it would cost no more than leaving it
+    # out alone.
+    score = {s: NO_DIGIT * max(1, math.ceil(boxes[s].width / boxes[s].height)) for s in steps}
     sure = answers.sure([candidate_of(blobs[i:j], ink, labels) for i, j in asked])
     score.update(zip(asked, np.log(np.maximum(sure, TUNING.least_probability)), strict=True))
     charge = np.log(TUNING.odds_charged_per_candidate)
@@ -334,13 +352,13 @@ def cut(candidates: list[Candidate], answers: Answers, thresholds) -> list[Candi
         cuts = straight_cuts(candidate.ink, box.height) if wide else []
         if not unsure:  # read surely as one digit: cut only where the ink merely touches
             cuts = [c for c in cuts if only_touches(c)]
-        slices = best_cuts(candidate, cuts, answers) if cuts else [candidate]
+        slices = best_cuts(candidate, cuts, answers, thresholds) if cuts else [candidate]
         overlapping = box.width > TUNING.leaning_cut_width_in_heights * box.height
         if unsure and len(slices) == 1 and overlapping and wide:
             # No straight cut parts it: digits written so close that they overlap (a 7's
             # bar over the next digit, two 0s side by side).
             leaning = leaning_cuts(candidate.ink, box.height)
-            slices = best_cuts(candidate, leaning, answers) if leaning else slices
+            slices = best_cuts(candidate, leaning, answers, thresholds) if leaning else slices
         out.extend(slices)
     return out
 
@@ -349,10 +367,13 @@ def only_touches(cut: Cut) -> bool:
     return cut.strokes < TUNING.touch_in_strokes
 
 
-def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[Candidate]:
+def best_cuts(
+    candidate: Candidate, cuts: list[Cut], answers: Answers, thresholds
+) -> list[Candidate]:
     """``candidate`` cut at some of ``cuts`` into the slices that are most surely digits
     (every way at once: one batch through the model, then dynamic programming); whole
-    when no cut reads as digits."""
+    when no cut leaves slices the model calls "digit" (``thresholds.sure_from``): the
+    slices of a letter (an m cut into 177) read as digits, but often in doubt."""
     rows, width = candidate.ink.shape
     bounds = [np.zeros(rows, int), *(np.array(c.columns) for c in cuts), np.full(rows, width)]
     steps = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))]
@@ -361,12 +382,16 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
     inked = [step for step in steps if slices[step].ink.any()]
     sure = dict.fromkeys(steps, 0.0)
     sure.update(zip(inked, answers.sure([slices[step] for step in inked]), strict=True))
-    # A cut through a stroke, straight or leaning, must leave digits the model is sure of
-    # (the slices of a letter cut apart read as digits, in doubt); one straight through a
-    # stroke makes a 1 only of an upright stroke as tall as the whole: any stroke of a
-    # letter or a shape, cut free, reads as a 1 (a V, an X, the arms of a K).
+    # Every slice as tall as a digit must read as one surely ("digit": the slices of a
+    # letter cut apart read as digits, in doubt), and more surely still beside a cut
+    # through a stroke; a shorter slice (a dash beside the digits) is no digit of the
+    # number whatever it reads as, and the answer says so (``is_digit``). A cut straight
+    # through a stroke makes a 1 only of an upright stroke as tall as the whole: any
+    # stroke of a letter or a shape, cut free, reads as a 1 (a V, an X, the arms of a K).
     stroke = [False, *(not only_touches(c) for c in cuts), False]  # for each bound
     straight = [False, *(len(set(c.columns)) == 1 for c in cuts), False]
+    digit_tall = TUNING.shortest_digit_in_tallest_digit_heights * candidate.box.height
+    tall = {step: ink_box(slices[step]).height >= digit_tall for step in inked}
     for i, j in inked:
         piece = slices[i, j]
         through = (stroke[i] and straight[i]) or (stroke[j] and straight[j])
@@ -382,7 +407,7 @@ def best_cuts(candidate: Candidate, cuts: list[Cut], answers: Answers) -> list[C
     paid = [1.0, *(1.0 if only_touches(c) else TUNING.odds_charged_per_stroke_cut for c in cuts)]
     score = {(i, j): np.log(max(sure[i, j], TUNING.least_probability) * paid[i]) for i, j in steps}
     path = best_path(score, len(bounds))
-    if len(path) == 1 or min(sure[step] for step in path) < TUNING.least_slice_probability:
+    if len(path) == 1 or any(tall[step] and sure[step] < thresholds.sure_from for step in path):
         return [candidate]
     return [slices[step] for step in path]
 

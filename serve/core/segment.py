@@ -75,9 +75,9 @@ class Tuning:
     touch_in_strokes: float = 0.65
     # A cut through a stroke pays this: a slice of a fat digit often reads as a 1.
     odds_charged_per_stroke_cut: float = 0.7
-    # A cut is kept only if every slice reads as a digit at least this surely...
-    least_slice_probability: float = 0.5
-    # ...this surely, when the cut goes through a stroke...
+    # A cut is kept only if every slice reads as surely as a "digit" verdict (the model's
+    # sure_from): cutting is the reader's guess, and the model must confirm it. At least
+    # this surely when the cut goes through a stroke...
     least_sure_slice_of_a_stroke_cut: float = 0.9
     # ...and a slice it makes reads as a 1 only if it is as tall as the whole, nearly,
     # and at most this wide for its height.
@@ -92,6 +92,9 @@ class Tuning:
     # are written side by side (a 7's bar may reach over the next one), not stacked, and
     # not slanted like hatching.
     most_shared_columns: float = 0.5
+    # Two 1s whose centres are closer than this (in the taller one's heights) are strokes
+    # of hatching: 1s written as digits stand a third of their height apart or more.
+    least_pitch_of_ones_in_heights: float = 0.25
 
     # --- what counts as a digit (number.py) ---
     # Ink this many strokes inside a closed loop, this share of all of it, is a digit in a
