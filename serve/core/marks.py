@@ -48,8 +48,11 @@ class Marks:
     comma: float = 0.75
     comma_width: float = 0.5
     below_baseline: float = 0.1
-    # ...and is taller than wide by at least this factor (a point is round).
+    # ...and is taller than wide by at least this factor (a point is round), unless it
+    # hangs this far below the baseline: a fat pen's comma is a blob, but a point sits on
+    # the baseline.
     comma_shape: float = 1.3
+    deep_below_baseline: float = 0.2
     # An underline is flat: at least this many times as wide as tall, and at most this
     # tall...
     flat: float = 1.5
@@ -221,9 +224,10 @@ def kind_of(box: Box, line: Line, tall: list[Box], pen: float) -> str | None:
         return None
     hangs = box.bottom >= line.baseline + MARKS.below_baseline * h
     tall_and_thin = box.height >= MARKS.comma_shape * box.width
+    deep = box.bottom >= line.baseline + MARKS.deep_below_baseline * h
     low = box.top >= line.top + MARKS.comma_top * h
     size = box.height <= MARKS.comma * h and box.width <= MARKS.comma_width * h
-    if hangs and tall_and_thin and low and size:
+    if hangs and (tall_and_thin or deep) and low and size:
         return "comma"
     small = box.height <= MARKS.point * h and box.width <= MARKS.point * h
     pressed = max(box.width, box.height) >= MARKS.pen_point * pen  # no slip of the pen

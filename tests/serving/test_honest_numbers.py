@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from serve.core.marks import is_cross
+from serve.core.marks import Line, is_cross, kind_of
+from serve.core.segment import Box
 from support.drawings import non_digit_canvases, png_bytes
 from support.marks import around, write
 from support.server import post_image
@@ -63,6 +64,16 @@ def test_thousands_commas_keep_the_value(client):
         kept += answer["value"] == int(text.replace(",", ""))
     print(f"values with a thousands comma kept: {kept} of 40")
     assert kept >= 36
+
+
+def test_a_round_blob_between_digits_is_a_point_on_the_baseline_and_a_comma_below_it():
+    # A fat pen's comma is a blob as wide as tall: what tells it from a point is that it
+    # hangs below the baseline.
+    line = Line(top=0, baseline=100)
+    digits = [Box(0, 0, 100, 60), Box(0, 120, 100, 180)]
+    on_baseline, hanging = Box(78, 80, 102, 104), Box(82, 80, 130, 120)
+    assert kind_of(on_baseline, line, digits, pen=15) == "point"
+    assert kind_of(hanging, line, digits, pen=15) == "comma"
 
 
 def test_a_plus_between_digits_makes_no_number_and_says_why(client):
