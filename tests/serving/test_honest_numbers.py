@@ -74,6 +74,10 @@ def test_a_round_blob_between_digits_is_a_point_on_the_baseline_and_a_comma_belo
     on_baseline, hanging = Box(78, 80, 102, 104), Box(82, 80, 130, 120)
     assert kind_of(on_baseline, line, digits, pen=15) == "point"
     assert kind_of(hanging, line, digits, pen=15) == "comma"
+    # A dot of the digits' pen measures a little under the pen's width; a slip is smaller.
+    dot, slip = Box(88, 84, 100, 96), Box(94, 88, 100, 94)
+    assert kind_of(dot, line, digits, pen=15) == "point"
+    assert kind_of(slip, line, digits, pen=15) is None
 
 
 def test_a_plus_between_digits_makes_no_number_and_says_why(client):
