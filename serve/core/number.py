@@ -26,28 +26,26 @@ recognition, with the model, which knows what a digit is:
    neighbouring blobs that could be one digit goes through the model, in one batch, and
    the grouping whose candidates are most surely digits wins (dynamic programming over
    the sum of log(sure)). Each candidate pays odds of ``odds_charged_per_candidate``, so
-   blobs that read about as surely joined as apart make one digit. Neighbours that cannot
-   be one digit count as a non-digit for each digit that would fit across them (rounded
-   up), so a mark
-   that is no digit never makes the whole row one unreadable candidate. Each speck then
-   joins the candidate it is near, or is dropped.
+   blobs that read about as surely joined as apart make one digit. Neighbours that
+   cannot be one digit count as a non-digit for each digit that would fit across them
+   (rounded up), so a mark that is no digit never makes the whole row one unreadable
+   candidate. Each speck then joins the candidate it is near, or is dropped.
 2. Cutting. Touching digits make one blob. A candidate the model is not sure of and wide
    enough to be two digits is cut at its thinnest columns, if the model reads every
    slice surely as a digit (as a "digit" verdict: the slices of a letter cut at its
-   joins, an m as 177, read as digits but often in doubt; a slice shorter than a digit,
-   a dash beside them, is no digit whatever it reads as) and the cut makes the reading
-   clearly surer than the whole: a cut
-   through a stroke pays odds of ``odds_charged_per_stroke_cut`` (a slice of one fat
-   digit often reads as a 1). A column where the ink only touches (less than half a
-   stroke crosses it, as where two digits written side by side meet) is a free cut, and
-   it is tried even when the model reads the whole surely as one digit, if it is wide
-   enough: two digits joined at a point can read as one digit at 0.99. Digits written so
-   close that their boxes overlap (a 7's bar over the next digit, two 0s side by side)
-   cannot be parted straight down: an unsure candidate wider than tall that no straight
-   cut parts is tried along leaning cuts too, the paths down it that cross the least ink.
-   A cut through a stroke must leave slices the model is surer still of, and never makes a 1
-   of anything but an upright stroke as tall as the whole: any stroke of a letter or a
-   shape, cut free, reads as a 1 (the arms of a V, an X, a K). A dot is never cut.
+   joins, an m as 177, read as digits but often in doubt) and the cut makes the reading
+   clearly surer than the whole: a cut through a stroke pays odds of
+   ``odds_charged_per_stroke_cut`` (a slice of one fat digit often reads as a 1). A
+   column where the ink only touches (less than half a stroke crosses it, as where two
+   digits written side by side meet) is a free cut, and it is tried even when the model
+   reads the whole surely as one digit, if it is wide enough: two digits joined at a
+   point can read as one digit at 0.99. Digits written so close that their boxes overlap
+   (a 7's bar over the next digit, two 0s side by side) cannot be parted straight down:
+   an unsure candidate wider than tall that no straight cut parts is tried along leaning
+   cuts too, the paths down it that cross the least ink. A cut through a stroke must
+   leave slices the model is surer still of, and never makes a 1 of anything but an
+   upright stroke as tall as the whole: any stroke of a letter or a shape, cut free,
+   reads as a 1 (the arms of a V, an X, a K). A dot is never cut.
 3. The marks. Before grouping, the marks of a number are told apart by their place in
    the line of writing (serve/core/marks.py): a decimal point, thousands commas, a
    leading minus, a line under the digits; and two marks no number has, a plus sign and
@@ -57,11 +55,11 @@ recognition, with the model, which knows what a digit is:
    digits and marks, left to right, write the number only when every part is a digit or
    a mark in its place: a candidate the model calls no digit, one much shorter than the
    digits, a mark no number has or a mark out of place (a point before the first digit,
-   commas not three digits apart), digits lying over each other (stacked, or slanted like
-   hatching), 1s closer together than digits are written (upright hatching), a lone
-   digit in doubt, or more than ``most_digits`` digits, and the answer
-   has no number and says why (``reason``). A number is never made by leaving a part out,
-   except a speck far from the digits and an underline.
+   commas not three digits apart), digits lying over each other (stacked, or slanted
+   like hatching), 1s closer together than digits are written (upright hatching), a lone
+   digit in doubt, or more than ``most_digits`` digits, and the answer has no number and
+   says why (``reason``). A number is never made by leaving a part out, except a speck
+   far from the digits and an underline.
 
 Every tuned value is in ``segment.TUNING`` (the marks' in ``marks.MARKS``), with its unit
 and why.
@@ -382,16 +380,13 @@ def best_cuts(
     inked = [step for step in steps if slices[step].ink.any()]
     sure = dict.fromkeys(steps, 0.0)
     sure.update(zip(inked, answers.sure([slices[step] for step in inked]), strict=True))
-    # Every slice as tall as a digit must read as one surely ("digit": the slices of a
-    # letter cut apart read as digits, in doubt), and more surely still beside a cut
-    # through a stroke; a shorter slice (a dash beside the digits) is no digit of the
-    # number whatever it reads as, and the answer says so (``is_digit``). A cut straight
-    # through a stroke makes a 1 only of an upright stroke as tall as the whole: any
-    # stroke of a letter or a shape, cut free, reads as a 1 (a V, an X, the arms of a K).
+    # Every slice must read as a digit surely ("digit": the slices of a letter cut apart
+    # read as digits, in doubt), and more surely still beside a cut through a stroke. A
+    # cut straight through a stroke makes a 1 only of an upright stroke as tall as the
+    # whole: any stroke of a letter or a shape, cut free, reads as a 1 (a V, an X, the
+    # arms of a K).
     stroke = [False, *(not only_touches(c) for c in cuts), False]  # for each bound
     straight = [False, *(len(set(c.columns)) == 1 for c in cuts), False]
-    digit_tall = TUNING.shortest_digit_in_tallest_digit_heights * candidate.box.height
-    tall = {step: ink_box(slices[step]).height >= digit_tall for step in inked}
     for i, j in inked:
         piece = slices[i, j]
         through = (stroke[i] and straight[i]) or (stroke[j] and straight[j])
@@ -407,7 +402,7 @@ def best_cuts(
     paid = [1.0, *(1.0 if only_touches(c) else TUNING.odds_charged_per_stroke_cut for c in cuts)]
     score = {(i, j): np.log(max(sure[i, j], TUNING.least_probability) * paid[i]) for i, j in steps}
     path = best_path(score, len(bounds))
-    if len(path) == 1 or any(tall[step] and sure[step] < thresholds.sure_from for step in path):
+    if len(path) == 1 or min(sure[step] for step in path) < thresholds.sure_from:
         return [candidate]
     return [slices[step] for step in path]
 
