@@ -164,7 +164,10 @@ small blurred scans), which training never sees; 1s with a flag of each length, 
 and closed 4s (`train/styles.py`: training adds 1s, 7s and 4s from the same drawer with
 other seeds, so these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
 Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
-of whether "not a digit" generalises.
+of whether "not a digit" generalises. Numbers: MNIST test digits written side by side on a
+canvas as the page sends them (`train/drawn.py`: one pen per number, uneven sizes, gaps and
+baselines), and numbers by other writers, each read as `?read=number` reads it
+(`serve/core/number.py`); read exactly means the number given is the one written.
 
 {honest_table}
 

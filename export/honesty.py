@@ -5,21 +5,26 @@ them for any exported model. Digits are the MNIST test digits, as they are and r
 the page's canvas sends them (train/drawn.py), and digits by other writers than MNIST's, as
 the page sends them and as small blurred scans (train/other_writers.py, never trained on).
 Non-digits are every kind of train/negatives.py, made with seeds training never used (pairs
-from test digits); the kinds kept out of training are marked as held out.
+from test digits); the kinds kept out of training are marked as held out. Numbers are read
+as ?read=number reads them (serve/core/number.py): MNIST test digits written side by side
+as on the page (train/drawn.py), and numbers by other writers.
 """
 
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
 import numpy as np
 
 from serve.core.contract import to_model_input
+from serve.core.decode import decode_image
+from serve.core.number import read_number
 from serve.core.preprocess import preprocess_image
 from serve.core.verdict import VERDICTS, Thresholds, verdicts
 from train import other_writers
 from train.calibration import auroc, expected_calibration_error
-from train.drawn import redraw
+from train.drawn import draw_number, redraw
 from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives, to_model_digit
 from train.styles import FLAGS, closed_four, crossed_seven, flagged_one
 
@@ -29,16 +34,18 @@ OTHER_WRITERS = 2000  # drawings in each set by other writers
 # The non-digits take SEED + 0, 1, 2...: the other writers' seeds lie well past them.
 OTHER_WRITERS_SEED, LOW_RESOLUTION_SEED = SEED + 100, SEED + 101
 STYLED, STYLED_SEED = 500, SEED + 102  # flagged 1s of each length, crossed 7s, closed 4s
+NUMBERS, NUMBERS_SEED, OTHER_NUMBERS_SEED = 1000, SEED + 103, SEED + 104  # in each set
+
+
+def png(drawing) -> bytes:
+    buffer = io.BytesIO()
+    drawing.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def upload_inputs(drawings) -> np.ndarray:
     """Each drawing sent as a PNG and preprocessed as an upload."""
-    inputs = []
-    for drawing in drawings:
-        buffer = io.BytesIO()
-        drawing.save(buffer, format="PNG")
-        inputs.append(preprocess_image(buffer.getvalue()))
-    return np.concatenate(inputs)
+    return np.concatenate([preprocess_image(png(drawing)) for drawing in drawings])
 
 
 def drawn_inputs(images: np.ndarray, seed: int = SEED) -> np.ndarray:
@@ -76,6 +83,26 @@ def styled_sets() -> dict[str, tuple]:
     }
 
 
+def number_sets(images: np.ndarray, labels: np.ndarray) -> dict[str, list]:
+    """Each set of numbers read: name -> [(drawing, the number written)]."""
+    rng = np.random.default_rng(NUMBERS_SEED)
+    mnist_numbers = []
+    for _ in range(NUMBERS):
+        picked = rng.integers(0, len(images), int(rng.integers(2, 5)))
+        mnist_numbers.append((draw_number(images[picked], rng), "".join(map(str, labels[picked]))))
+    return {
+        "2-4 MNIST test digits": mnist_numbers,
+        "2-3 digits by other writers": list(other_writers.numbers(NUMBERS, OTHER_NUMBERS_SEED)),
+    }
+
+
+def read_exactly(predict, thresholds: Thresholds, numbers: list) -> float:
+    """The share of ``numbers`` whose drawing ?read=number reads as the number written."""
+    model = SimpleNamespace(predict=predict, thresholds=thresholds)  # as serve's Predictor
+    right = [read_number(decode_image(png(d)), model)[1]["number"] == n for d, n in numbers]
+    return round(float(np.mean(right)), 5)
+
+
 def verdict_shares(probs: np.ndarray, is_digit: np.ndarray, thresholds: Thresholds) -> dict:
     said = verdicts(probs.max(axis=1), is_digit, thresholds)
     return {v: round(float(np.mean(said == v)), 5) for v in VERDICTS}
@@ -96,7 +123,8 @@ def digit_figures(
 
 
 def evaluate(predict, images: np.ndarray, labels: np.ndarray, thresholds: Thresholds) -> dict:
-    """Figures for ``predict`` (model input -> (probs, is_digit)) on digits and non-digits.
+    """Figures for ``predict`` (model input -> (probs, is_digit)) on digits, non-digits and
+    numbers.
 
     ``images``/``labels`` are MNIST test digits (uint8, white on black); the digits by
     other writers bring their own labels.
@@ -118,6 +146,10 @@ def evaluate(predict, images: np.ndarray, labels: np.ndarray, thresholds: Thresh
             "auroc_mnist": round(auroc(digit_scores["MNIST test"], is_digit), 5),
             "verdicts": verdict_shares(probs, is_digit, thresholds),
         }
+    report["numbers"] = {
+        name: {"count": len(numbers), "read_exactly": read_exactly(predict, thresholds, numbers)}
+        for name, numbers in number_sets(images, labels).items()
+    }
     return report
 
 
@@ -149,4 +181,7 @@ def table(report: dict) -> str:
             f"| {kind} | {'**held out**' if r['held_out'] else 'trained'} | {r['count']:,} | "
             f"{r['auroc_drawn']:.4f} | {r['auroc_mnist']:.4f} | {shares(r['verdicts'])} |"
         )
+    lines += ["", "| numbers | count | read exactly |", "|---|---|---|"]
+    for name, r in report["numbers"].items():
+        lines.append(f"| {name} | {r['count']:,} | {r['read_exactly']:.2%} |")
     return "\n".join(lines)

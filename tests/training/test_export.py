@@ -94,6 +94,10 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     }
     assert {k for k, r in honest["non_digits"].items() if r["held_out"]} >= {"printed", "symbol"}
     assert "held out" in (folder / "README.md").read_text()
+    numbers = honest["numbers"]
+    assert set(numbers) == {"2-4 MNIST test digits", "2-3 digits by other writers"}
+    assert all(r["count"] == 1000 and 0 <= r["read_exactly"] <= 1 for r in numbers.values())
+    assert "| 2-3 digits by other writers | 1,000 |" in (folder / "README.md").read_text()
 
 
 def test_export_without_weights_says_to_train_first(tmp_path, capsys):
