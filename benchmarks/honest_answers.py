@@ -7,9 +7,10 @@ accuracy, expected calibration error (15 bins) and the share of each verdict on 
 test digits as they are and re-drawn as canvases, on digits by other writers (as drawn on
 the page and as small scans), and on flagged 1s, crossed 7s and closed 4s; and for each
 kind of non-digit (train/negatives.py), held out of training or not, the AUROC of is_digit
-(digits against that kind) and the share of each verdict. The digits are the 2,000 MNIST
-test digits kept in support/data (the serving environment has no full MNIST); the card
-uses all 10,000.
+(digits against that kind) and the share of each verdict; and the share of numbers read
+exactly, written with MNIST test digits and by other writers. The digits are the 2,000
+MNIST test digits kept in support/data (the serving environment has no full MNIST); the
+card uses all 10,000.
 """
 
 from __future__ import annotations

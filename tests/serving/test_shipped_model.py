@@ -41,6 +41,14 @@ def test_the_card_reports_every_kind_of_non_digit_and_the_held_out_ones_apart():
     assert all(f"| {kind} | **held out**" in card for kind in held_out)
 
 
+def test_the_card_reports_numbers_by_mnist_writers_and_by_other_writers():
+    numbers = json.loads(META.read_text())["honest_answers"]["numbers"]
+    assert set(numbers) == {"2-4 MNIST test digits", "2-3 digits by other writers"}
+    card = (SHIPPED_MODEL.parent / "README.md").read_text()
+    for name, r in numbers.items():
+        assert f"| {name} | {r['count']:,} | {r['read_exactly']:.2%} |" in card
+
+
 def test_serving_environment_has_no_tensorflow():
     import importlib.util
 
