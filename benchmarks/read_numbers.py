@@ -32,20 +32,15 @@ from serve.settings import Settings
 from support.drawings import mnist_sample, png_bytes, redraw
 from support.readings import single_digits
 from support.server import multipart, running_server
-from train import other_writers
-from train.drawn import draw_number
+from train import drawn, other_writers
 
 CROWDED = (-0.1, 0.0)  # gaps between digits, of their height: every pair's boxes meet
 
 
-def numbers(count: int, seed: int, lengths=(2, 3, 4), gaps=(-0.05, 0.45)):
-    """(PNG bytes, the true number) pairs."""
-    images, labels = mnist_sample()
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        picked = rng.integers(0, len(images), int(rng.choice(lengths)))
-        drawing = draw_number(images[picked], rng, gaps=gaps)
-        yield png_bytes(drawing), "".join(map(str, labels[picked]))
+def numbers(count: int, seed: int, gaps=(-0.05, 0.45)):
+    """(PNG bytes, the true number) pairs: numbers of 2 to 4 of the sample's digits."""
+    for drawing, text in drawn.numbers(*mnist_sample(), count, seed, gaps=gaps):
+        yield png_bytes(drawing), text
 
 
 def accuracy(count: int) -> None:
@@ -109,7 +104,7 @@ def speed(requests: int) -> None:
     images, _ = mnist_sample()
     rng = np.random.default_rng(5)
     one = [redraw(images[i], rng) for i in range(50)]
-    four = [draw_number(images[rng.integers(0, len(images), 4)], rng) for _ in range(50)]
+    four = [drawn.draw_number(images[rng.integers(0, len(images), 4)], rng) for _ in range(50)]
     cases = {
         "plain, one digit, square": ("/predict", [png_bytes(d) for d in one]),
         "plain, one digit, wide pad": ("/predict", [on_wide_pad(d, rng) for d in one]),

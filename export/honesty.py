@@ -22,9 +22,9 @@ from serve.core.decode import decode_image
 from serve.core.number import read_number
 from serve.core.preprocess import preprocess_image
 from serve.core.verdict import VERDICTS, Thresholds, verdicts
-from train import other_writers
+from train import drawn, other_writers
 from train.calibration import auroc, expected_calibration_error
-from train.drawn import draw_number, redraw
+from train.drawn import redraw
 from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives, to_model_digit
 from train.styles import FLAGS, closed_four, crossed_seven, flagged_one
 
@@ -85,13 +85,8 @@ def styled_sets() -> dict[str, tuple]:
 
 def number_sets(images: np.ndarray, labels: np.ndarray) -> dict[str, list]:
     """Each set of numbers read: name -> [(drawing, the number written)]."""
-    rng = np.random.default_rng(NUMBERS_SEED)
-    mnist_numbers = []
-    for _ in range(NUMBERS):
-        picked = rng.integers(0, len(images), int(rng.integers(2, 5)))
-        mnist_numbers.append((draw_number(images[picked], rng), "".join(map(str, labels[picked]))))
     return {
-        "2-4 MNIST test digits": mnist_numbers,
+        "2-4 MNIST test digits": list(drawn.numbers(images, labels, NUMBERS, NUMBERS_SEED)),
         "2-3 digits by other writers": list(other_writers.numbers(NUMBERS, OTHER_NUMBERS_SEED)),
     }
 

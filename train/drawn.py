@@ -89,3 +89,19 @@ def draw_number(
         np.maximum(region, ink[:, : region.shape[1]], out=region)
         x = left + ink.shape[1]
     return on_canvas(canvas)
+
+
+def numbers(
+    images: np.ndarray,
+    labels: np.ndarray,
+    count: int,
+    seed: int,
+    lengths: tuple[int, ...] = (2, 3, 4),
+    gaps: tuple[float, float] = (-0.05, 0.45),
+):
+    """``count`` numbers of ``lengths`` of the digits ``images`` (labelled ``labels``),
+    each written with ``draw_number``: (drawing, the number written) pairs."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        picked = rng.integers(0, len(images), int(rng.choice(lengths)))
+        yield draw_number(images[picked], rng, gaps=gaps), "".join(map(str, labels[picked]))
