@@ -8,11 +8,11 @@ percentiles, and each worker's resident memory at the start and at the end of th
 after a warm-up (growth must stay within 10 %); a run of two minutes or more also prints
 each worker's memory minute by minute. Exit status 1 when a budget is exceeded.
 
-One minute's growth is a noisy figure: it moves by about ten per cent from run to run
-with no leak. glibc keeps up to its trim threshold (8 MB, serve/gunicorn_conf.py) free at
-the top of the heap, so the heap steps up and down by about that much. The decoded arrays
-of hostile uploads in flight come and go too. Whether memory levels off is what a longer
-run (``--seconds 360``) shows, minute by minute.
+One minute's growth is a noisy figure: it moves by several per cent from run to run with
+no leak. glibc keeps up to its trim threshold (8 MB, serve/gunicorn_conf.py) free at the
+top of the heap, so the heap steps up and down by about that much. The decoded arrays of
+hostile uploads in flight come and go too. Whether memory levels off is what a longer run
+(``--seconds 360``) shows, minute by minute.
 """
 
 from __future__ import annotations

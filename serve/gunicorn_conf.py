@@ -63,6 +63,7 @@ control_socket_disable = True
 
 M_TRIM_THRESHOLD = -1  # mallopt(3)
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 
 
 def post_fork(server, worker):
@@ -74,10 +75,15 @@ def post_fork(server, worker):
     # Fixing it also fixes the trim threshold at its default of 128 kB: the heap would then
     # be handed back and faulted in again on nearly every request (half a millisecond of
     # a canvas's), so up to 8 MB of free heap is kept.
+    # One arena for all of the worker's threads (the event loop's and the CPU threads of
+    # serve/web/offload.py): glibc would give each thread an arena of its own, each
+    # keeping its own free memory, and the worker's memory would swing by that much more
+    # from one minute to the next (benchmarks/soak.py); latency is unchanged.
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     if hasattr(libc, "mallopt"):  # glibc; other C libraries go their own way
         libc.mallopt(M_MMAP_THRESHOLD, 4 << 20)
         libc.mallopt(M_TRIM_THRESHOLD, 8 << 20)
+        libc.mallopt(M_ARENA_MAX, 1)
 
 
 def child_exit(server, worker):
