@@ -37,7 +37,7 @@ from train import drawn, other_writers
 CROWDED = (-0.1, 0.0)  # gaps between digits, of their height: every pair's boxes meet
 
 
-def numbers(count: int, seed: int, gaps=(-0.05, 0.45)):
+def numbers(count: int, seed: int, gaps=drawn.GAPS):
     """(PNG bytes, the true number) pairs: numbers of 2 to 4 of the sample's digits."""
     for drawing, text in drawn.numbers(*mnist_sample(), count, seed, gaps=gaps):
         yield png_bytes(drawing), text

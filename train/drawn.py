@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+# The gaps between the digits of a number, in the digits' height: from overlapping a
+# little to well apart.
+GAPS = (-0.05, 0.45)
+
 
 def pen_mask(digit: np.ndarray, size: int, pen: float) -> np.ndarray:
     """Ink strength (0-255) of ``digit`` drawn ``size`` px tall with a pen of relative
@@ -62,7 +66,7 @@ def draw_number(
     rng: np.random.Generator,
     height: int = 280,
     margin: int = 20,
-    gaps: tuple[float, float] = (-0.05, 0.45),
+    gaps: tuple[float, float] = GAPS,
 ) -> Image.Image:
     """MNIST digits written side by side on one canvas, as a number is written on the pad:
     one pen for the whole number, each digit a little larger or smaller than the last,
@@ -97,7 +101,7 @@ def numbers(
     count: int,
     seed: int,
     lengths: tuple[int, ...] = (2, 3, 4),
-    gaps: tuple[float, float] = (-0.05, 0.45),
+    gaps: tuple[float, float] = GAPS,
 ):
     """``count`` numbers of ``lengths`` of the digits ``images`` (labelled ``labels``),
     each written with ``draw_number``: (drawing, the number written) pairs."""
