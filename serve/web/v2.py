@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from serve.core.contract import INPUT_SHAPE, IS_DIGIT_NAME, OUTPUT_NAME, OUTPUT_SHAPES
 from serve.web.context import get_reader, get_settings
-from serve.web.offload import off_the_event_loop
+from serve.web.offload import predict_off_the_event_loop
 from serve.web.openapi import DOCUMENT
 
 MODEL = "mnist"
@@ -113,7 +113,7 @@ def infer(version=VERSION):
     body, tensors = request_parts()
     batch = input_batch(body, tensors)
     wanted = requested_outputs(body)
-    probs, is_digit = off_the_event_loop(get_reader().predictor.predict, batch)
+    probs, is_digit = predict_off_the_event_loop(get_reader().predictor.predict, batch)
     values = {OUTPUT_NAME: probs, IS_DIGIT_NAME: is_digit}
     outputs, raw = [], []
     for name, binary in wanted:
