@@ -93,6 +93,7 @@ format: .venv-serve/dev-done ## ruff: fix what can be fixed and format
 bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results.json and docs/performance.md
 	$(SERVE_PY) -m benchmarks.compare_baseline --record
 	$(SERVE_PY) -m benchmarks.serve_latency
+	$(SERVE_PY) -m benchmarks.v2_latency --record
 	$(SERVE_PY) -m benchmarks.robustness
 	$(SERVE_PY) -m benchmarks.batch_throughput --record
 	$(SERVE_PY) -m benchmarks.environments --record
