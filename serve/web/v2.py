@@ -2,12 +2,12 @@
 
 Inference tooling that speaks it (KServe, Triton's clients, MLServer's) can use the model
 directly: the server's and the model's metadata (the model's taken from the ONNX file
-itself), health, readiness, and inference on a batch of model inputs through one
-onnxruntime run. Tensors travel as JSON (row-major "data") or, in the binary tensor data
-extension that tritonclient uses by default, as raw little-endian bytes after a JSON
-header whose length the Inference-Header-Content-Length header gives. The model has one
-version, "1", reachable with or without /versions/1. Errors are the protocol's
-{"error": "..."} with a 4xx status.
+itself), health, readiness, and inference on a batch of model inputs (a large batch in
+parts on all of the worker's CPU threads at once). Tensors travel as JSON (row-major
+"data") or, in the binary tensor data extension that tritonclient uses by default, as raw
+little-endian bytes after a JSON header whose length the Inference-Header-Content-Length
+header gives. The model has one version, "1", reachable with or without /versions/1.
+Errors are the protocol's {"error": "..."} with a 4xx status.
 """
 
 from __future__ import annotations
