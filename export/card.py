@@ -102,7 +102,9 @@ def write_card(path: Path, meta: dict, matrix: np.ndarray, honest_table: str) ->
     thresholds = calibration["thresholds"]
     negatives = meta["training"].get("negatives") or {}
     trained = ", ".join(negatives.get("trained", []))
-    kept_out = ", ".join(negatives.get("held_out", []))
+    # Every kind measured that training never saw, a kind added since training included.
+    non_digits = meta["honest_answers"]["non_digits"]
+    kept_out = ", ".join(kind for kind, row in non_digits.items() if row["held_out"])
     outputs = "\n".join(
         f"- **Output** `{o['name']}`: float32 `{o['shape']}`, {o['meaning']}."
         for o in meta["outputs"]
@@ -162,7 +164,7 @@ digits by other writers than MNIST's (`train/other_writers.py`: the digits of si
 stroke fonts drawn by a shaky pen, slanted and bent, sent as the page sends them, and as
 small blurred scans), which training never sees; 1s with a flag of each length, crossed 7s
 and closed 4s (`train/styles.py`: training adds 1s, 7s and 4s from the same drawer with
-other seeds, so these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(meta["honest_answers"]["non_digits"])} kinds, 1,000 each, made with seeds training never used.
+other seeds, so these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(non_digits)} kinds, 1,000 each, made with seeds training never used.
 Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
 of whether "not a digit" generalises. Numbers: MNIST test digits written side by side on a
 canvas as the page sends them (`train/drawn.py`: one pen per number, uneven sizes, gaps and

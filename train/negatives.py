@@ -17,6 +17,7 @@ px, centre by mass), so the model learns from exactly what it will be shown:
             Hershey fonts (sans, script, roman), drawn with a wobbling pen
   printed   letters of a printed (outline) font, turned and sheared a little
   symbol    Greek letters drawn with a wobbling pen
+  sign      signs of mathematics and astronomy drawn with a wobbling pen (± % √ ∞ → ♂ ...)
   fashion   Fashion-MNIST clothing (Debian's dataset-fashion-mnist), when installed
 
 Some kinds are kept out of training entirely (``HELD_OUT``) and only measured, as the
@@ -49,7 +50,11 @@ HAND_FONTS = ("futural", "scripts", "cursive", "rowmans")
 # epsilon, phi, gamma, eta, kappa, mu, nu, pi, omega, xi, psi; Delta, Phi, Gamma, Lambda,
 # Pi, Sigma, Psi...).
 GREEK_KEYS = "abcefghkmnpwxyDFGLPRSY"
-HELD_OUT = ("printed", "symbol", "fashion", "zigzag", "hatching")
+# Signs unlike any digit from Hershey's mathematical and astrological fonts: no O, |,
+# brackets, integral or partial signs, no parallel strokes (as hatching's), and none of the
+# Greek letters these fonts also hold ("symbol" has those).
+SIGNS = {"mathupp": "!#$%*+.<>^_bdefghiknwx~", "astrology": "#$%&'@[]`{|}"}
+HELD_OUT = ("printed", "symbol", "sign", "fashion", "zigzag", "hatching")
 
 
 def pen(rng: np.random.Generator) -> int:
@@ -253,6 +258,11 @@ def symbol(rng: np.random.Generator) -> Image.Image:
     return pen_glyph(rng, "greek", str(rng.choice(list(GREEK_KEYS))))
 
 
+def sign(rng: np.random.Generator) -> Image.Image:
+    font = str(rng.choice(list(SIGNS)))
+    return pen_glyph(rng, font, str(rng.choice(list(SIGNS[font]))))
+
+
 def fashion_images() -> np.ndarray | None:
     """Fashion-MNIST's 60,000 training images, if Debian's package is installed."""
     from train.data import IDX_FILES, MNISTDataError, find_idx, read_idx
@@ -273,6 +283,7 @@ DRAWN: dict[str, Callable] = {
     "letter": letter,
     "printed": printed,
     "symbol": symbol,
+    "sign": sign,
 }
 
 
