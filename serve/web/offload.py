@@ -49,18 +49,18 @@ def predict_off_the_event_loop(predict, batch: np.ndarray) -> tuple[np.ndarray, 
     parts = np.array_split(batch, math.ceil(len(batch) / BATCH_PART))
     # spawn waits while every thread is busy, so the parts queue as requests do.
     running = [pool.spawn(outcome, predict, part) for part in parts]
-    answers = []  # each part's (probs, is_digit)
-    for job in running:
-        result, error = job.get()
-        if error is not None:
-            raise error
-        answers.append(result)
+    answers = [result_of(job.get()) for job in running]  # each part's (probs, is_digit)
     return tuple(np.concatenate(output) for output in zip(*answers, strict=True))
 
 
 def in_thread(pool: ThreadPool, function, *args):
     """function(*args) in one of ``pool``'s native threads; its exception raised here."""
-    result, error = pool.apply(outcome, (function, *args))
+    return result_of(pool.apply(outcome, (function, *args)))
+
+
+def result_of(pair: tuple):
+    """The result of ``outcome``'s (result, error), or its error raised here."""
+    result, error = pair
     if error is not None:
         raise error
     return result
