@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,9 +101,29 @@ class SQLite:
         # WAL: readers never wait for the writer, and a commit is one append. FULL: that
         # append is on the disk before COMMIT returns (NORMAL would risk the last commits
         # on a power cut, though not on a killed process).
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
+        try:
+            self.journal_in_wal(connection)
+            connection.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            close_quietly(connection)
+            raise
         return connection
+
+    @staticmethod
+    def journal_in_wal(connection: sqlite3.Connection) -> None:
+        # Workers that start together race to put a new file in WAL mode, and SQLite
+        # answers the loser "database is locked" at once, without its busy timeout; so
+        # the wait is here, as long as a writer waits for a lock.
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or an extended code
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.01)
 
     def lock(self, connection) -> None:
         """BEGIN IMMEDIATE has taken it."""
