@@ -70,8 +70,10 @@ def post_fork(server, worker):
     # glibc raises its mmap threshold each time a large block is freed; after that the
     # arrays of a big upload come from the heap, which keeps their high-water mark, and a
     # worker's memory creeps up by tens of MB. A fixed threshold hands every block over
-    # 4 MB back to the system when it is freed (mallopt also stops the adjusting); the
-    # price is fresh pages for each large upload, about 20 ms of CPU on a 4 MP image.
+    # 2 MB back to the system when it is freed (mallopt also stops the adjusting): a 4 MP
+    # upload's single-channel arrays (4,000,000 bytes) among them, which a threshold of
+    # 4 MiB left on the heap, where they raised its high-water mark for good. A
+    # canvas's arrays stay well under it. The price is fresh pages for each large upload.
     # Fixing it also fixes the trim threshold at its default of 128 kB: the heap would then
     # be handed back and faulted in again on nearly every request (half a millisecond of
     # a canvas's), so up to 8 MB of free heap is kept.
@@ -81,7 +83,7 @@ def post_fork(server, worker):
     # from one minute to the next (benchmarks/soak.py); latency is unchanged.
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     if hasattr(libc, "mallopt"):  # glibc; other C libraries go their own way
-        libc.mallopt(M_MMAP_THRESHOLD, 4 << 20)
+        libc.mallopt(M_MMAP_THRESHOLD, 2 << 20)
         libc.mallopt(M_TRIM_THRESHOLD, 8 << 20)
         libc.mallopt(M_ARENA_MAX, 1)
 
