@@ -2,6 +2,9 @@
 
     .venv-serve/bin/python -m benchmarks.honest_answers [--model models/mnist.onnx]
 
+The verdicts use the model's own thresholds, or NOT_A_DIGIT_BELOW and SURE_FROM where set
+(as the server does), so that two models can be compared at one threshold.
+
 Prints, for an exported model, the figures the model card shows (export/honesty.py):
 accuracy, expected calibration error (15 bins) and the share of each verdict on the MNIST
 test digits as they are and re-drawn as canvases, on digits by other writers (as drawn on
@@ -26,9 +29,12 @@ from support.drawings import mnist_sample
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=Settings().model_path)
+    settings = Settings.from_environment()
+    parser.add_argument("--model", default=settings.model_path)
     args = parser.parse_args(argv)
-    predictor = Predictor(args.model)
+    predictor = Predictor(
+        args.model, not_a_digit_below=settings.not_a_digit_below, sure_from=settings.sure_from
+    )
     images, labels = mnist_sample()
     started = time.perf_counter()
     report = evaluate(predictor.predict, images, labels, predictor.thresholds)
