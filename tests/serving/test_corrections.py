@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -446,7 +447,9 @@ def write_while_a_worker_is_killed(server, clients: int = CLIENTS, each: int = E
             image, label = drawing(n, i), f"{n}{i}"
             try:
                 status, _, body = post_correction(server.port, image, label)
-            except OSError:  # the connection died with its worker
+            # The connection died with its worker: before the answer, or part way through
+            # its body (http.client's IncompleteRead).
+            except (OSError, http.client.HTTPException):
                 with lock:
                     cut[0] += 1
                 continue
