@@ -305,10 +305,11 @@ def first_corrections_at_once(url: str, workers: int = 4) -> list[str]:
 
 
 def test_workers_that_start_together_each_keep_their_first_correction(tmp_path):
+    workers = 4
     for round_ in range(20):  # the race for a new file is lost now and then, not each time
         url = f"sqlite:///{tmp_path / str(round_) / 'corrections.db'}"
-        assert first_corrections_at_once(url) == []
-        assert open_store(url).count() == 4
+        assert first_corrections_at_once(url, workers) == []
+        assert open_store(url).count() == workers
 
 
 def test_a_relative_sqlite_url_is_from_the_working_folder(tmp_path, monkeypatch):
