@@ -281,7 +281,7 @@ def test_the_store_is_a_wal_file_made_on_first_use(tmp_path, seven_png):
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def first_corrections_at_once(url: str, workers: int = 4) -> list[str]:
+def first_corrections_at_once(url: str, workers: int) -> list[str]:
     """Each of ``workers`` stores (as the server's workers) adds its first correction at the
     same moment; the errors."""
     correction = Correction(canvas_png(seven), "7", None, MODEL_SHA256, utc_text())
