@@ -168,7 +168,7 @@ def read_number(image, predictor) -> tuple[np.ndarray, dict]:
     for box, (model_input, p, d) in zip(boxes, answers.of(read), strict=True):
         digits.append({**postprocess(p, d, predictor.thresholds), "box": in_pixels(box)})
         inputs.append(model_input)
-    tallest = max(box.height for box in boxes)
+    tallest = max((box.height for box in boxes), default=0)
     parts = [
         Part("digit" if is_digit(c, box, digit, tallest) else "unknown", box, digit)
         for c, box, digit in zip(read, boxes, digits, strict=True)
@@ -176,7 +176,9 @@ def read_number(image, predictor) -> tuple[np.ndarray, dict]:
     parts += [Part(mark.kind, mark.box) for mark in marks]
     parts.sort(key=lambda part: part.box.centre)
     reason = f"more than {TUNING.most_digits} digits" if len(candidates) > len(read) else None
-    return np.stack(inputs), {
+    # Every part may be a mark (a plus drawn apart inside a ring): no digit, no input.
+    model_inputs = np.stack(inputs) if inputs else np.empty((0, 28, 28, 1), np.float32)
+    return model_inputs, {
         **number_of(parts, reason),
         "count": len(digits),
         "digits": digits,
@@ -246,6 +248,8 @@ def misplaced(written: list[Part]) -> str | None:
                 f"part {i + 1} of {len(written)} is a {FOREIGN_NAMES[part.kind]}: no number has one"
             )
     digits = [(i, part) for i, part in enumerate(written) if part.kind == "digit"]
+    if not digits:
+        return "no part is a digit"
     for (i, left), (j, right) in itertools.pairwise(digits):
         if left.box.shared_columns(right.box) > TUNING.most_shared_columns:
             return f"parts {i + 1} and {j + 1} of {len(written)} overlap as digits never do"

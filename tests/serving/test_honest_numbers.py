@@ -122,6 +122,20 @@ def test_a_ring_round_a_digit_is_no_number(client):
     assert no_number >= 32
 
 
+def test_marks_with_no_digit_among_them_are_no_number(client):
+    # A plus drawn apart inside a ring: both parts are marks, and there is no digit to read.
+    image = Image.new("L", (280, 280))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([40, 40, 240, 240], outline=255, width=12)
+    draw.line([(110, 140), (170, 140)], fill=255, width=12)
+    draw.line([(140, 110), (140, 170)], fill=255, width=12)
+    answer = read(client, png_bytes(on_canvas(np.asarray(image))))
+    assert [part["kind"] for part in answer["parts"]] == ["ring", "plus"]
+    assert answer["count"] == 0 and answer["digits"] == []
+    assert answer["number"] is None and answer["verdict"] == "not_a_digit"
+    assert "ring" in answer["reason"]
+
+
 def test_a_line_under_the_digits_is_no_part_of_the_number(client):
     rng = np.random.default_rng(6)
     fine = 0
