@@ -41,6 +41,18 @@ def test_a_real_prediction_matches_the_schema(client, spec, seven_png):
     OAS30Validator(schema(spec, "Prediction")).validate(body)
 
 
+def test_real_number_readings_match_the_schema(client, spec, seven_png):
+    def plus_in_a_ring(draw, ink, width):
+        draw.ellipse([40, 40, 240, 240], outline=ink, width=width)
+        draw.line([(110, 140), (170, 140)], fill=ink, width=width)
+        draw.line([(140, 110), (140, 170)], fill=ink, width=width)
+
+    # A digit, and marks with no digit among them (no digit read at all).
+    for data in (seven_png, canvas_png(plus_in_a_ring)):
+        body = post_image(client, data, path="/predict?read=number").get_json()
+        OAS30Validator(schema(spec, "NumberReading")).validate(body)
+
+
 def test_real_errors_match_the_documented_statuses(client, spec):
     documented = spec["paths"]["/predict"]["post"]["responses"]
     cases = {
