@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> tuple[int, int]:
         writer = RowWriter(stream, args.output, columns_for(args.read))
         for values in itertools.chain([first], rows):
             writer.write(values)
-            counts[values[VERDICT] or "failed"] += 1
+            counts["failed" if values[-1] else values[VERDICT]] += 1  # [-1]: its error
             bar.update()
     seconds = time.perf_counter() - started
     failed = counts.pop("failed", 0)

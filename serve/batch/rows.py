@@ -59,13 +59,14 @@ class RowMaker:
                 continue
             values = row(shown, next(answers))
             values[-1:-1] = number  # before "error"; nothing unless reading numbers
+            values[-1] = error  # "" unless its number could not be read
             rows.append(values)
         return rows
 
     def load(self, where: Where) -> tuple[np.ndarray | None, list, str]:
         """Read, decode once and lay out one file: (model input (1, 28, 28, 1), its
-        [number, count] with --read number or [], ""), or (None, [], the error as text);
-        never raises."""
+        [number, count] with --read number or [], "" or why its number could not be
+        read), or (None, [], the error as text); never raises."""
         try:
             data = read_file(where)
         except OSError as error:
@@ -73,21 +74,22 @@ class RowMaker:
         try:
             image = self.reader.decode(data)
             model_input = self.reader.digit_input(image)
-            return model_input, self.number(image) if self.read == "number" else [], ""
+            return model_input, *(self.number(image) if self.read == "number" else ([], ""))
         except BadImage as error:
             return None, [], str(error)
         except Exception as error:  # one odd file must not lose the rest of the chunk
             return None, [], f"{type(error).__name__}: {error}"
 
-    def number(self, image) -> list:
-        """[number, count] of a decoded image, as /predict?read=number answers them. The
-        image was just read as one digit, so this cannot fail on the file; if it fails
-        anyway, the row keeps its digit and has no number."""
+    def number(self, image) -> tuple[list, str]:
+        """([number, count], "") of a decoded image, as /predict?read=number answers them.
+        The image was just read as one digit, so this cannot fail on the file; if it
+        fails anyway, the row keeps its digit and says why it has no number (a failure
+        of the reader, not "no number")."""
         try:
             answer = self.reader.number(image).answer
-        except Exception:
-            return [None, None]
-        return [answer["number"], answer["count"]]
+        except Exception as error:
+            return [None, None], f"number not read: {type(error).__name__}: {error}"
+        return [answer["number"], answer["count"]], ""
 
     def error_row(self, shown: str, error: str) -> list:
         return [shown] + [None] * (len(self.columns) - 2) + [error]

@@ -483,6 +483,39 @@ def test_read_number_adds_number_and_count_columns(tmp_path):
     assert all(int(by_path[p]["count"]) == len(n) for p, n in truth.items() if by_path[p]["number"])
 
 
+def test_a_number_the_reader_fails_on_is_said_in_the_row_not_left_blank(
+    tmp_path, digit_png, monkeypatch
+):
+    (tmp_path / "digit.png").write_bytes(digit_png)
+    maker = RowMaker(Settings.from_environment().model_path, read="number")
+    (_, number, error) = maker.load(tmp_path / "digit.png")
+    assert number[1] == 1 and error == ""
+
+    def fails(image):
+        raise ValueError("a bug in the number reader")
+
+    monkeypatch.setattr(maker.reader, "number", fails)
+    (row,) = maker.rows([("digit.png", tmp_path / "digit.png")])
+    columns = [*COLUMNS[:-1], "number", "count", "error"]
+    values = dict(zip(columns, row, strict=True))
+    # The digit is still read; the number is missing, and the row says why.
+    assert values["verdict"] == "digit" and values["number"] is None
+    assert values["error"] == "number not read: ValueError: a bug in the number reader"
+
+
+def test_a_row_with_an_error_counts_as_failed(tmp_path, digit_png, monkeypatch):
+    (tmp_path / "digit.png").write_bytes(digit_png)
+    real_rows = RowMaker.rows
+
+    def with_an_error(self, files):
+        return [[*values[:-1], "number not read: ValueError"] for values in real_rows(self, files)]
+
+    monkeypatch.setattr(RowMaker, "rows", with_an_error)
+    out = tmp_path / "out.csv"
+    args = [str(tmp_path / "digit.png"), "-o", str(out), "--quiet", "--workers", "1"]
+    assert main([*args, "--read", "number"]) == 1
+
+
 def batch_imports(path: Path) -> set[str]:
     """The modules of serve.batch that the module at ``path`` imports, anywhere in it."""
     names = set()
