@@ -74,7 +74,8 @@ class RowMaker:
         try:
             image = self.reader.decode(data)
             model_input = self.reader.digit_input(image)
-            return model_input, *(self.number(image) if self.read == "number" else ([], ""))
+            number, error = self.number(image) if self.read == "number" else ([], "")
+            return model_input, number, error
         except BadImage as error:
             return None, [], str(error)
         except Exception as error:  # one odd file must not lose the rest of the chunk
