@@ -99,7 +99,6 @@ bench: .venv-serve/dev-done .venv-train/baseline-done ## all benchmarks; results
 	$(SERVE_PY) -m benchmarks.environments --record
 	$(SERVE_PY) -m benchmarks.honest_answers
 	$(SERVE_PY) -m benchmarks.read_numbers
-	$(SERVE_PY) -m benchmarks.honest_numbers
 	$(SERVE_PY) -m benchmarks.report
 
 soak: .venv-serve/dev-done ## 16 clients for 60 s, a fifth of the uploads hostile

@@ -10,10 +10,13 @@ accuracy, expected calibration error (15 bins) and the share of each verdict on 
 test digits as they are and re-drawn as canvases, on digits by other writers (as drawn on
 the page and as small scans), and on flagged 1s, crossed 7s and closed 4s; and for each
 kind of non-digit (train/negatives.py), held out of training or not, the AUROC of is_digit
-(digits against that kind) and the share of each verdict; and the share of numbers read
-exactly, written with MNIST test digits and by other writers. The digits are the 2,000
-MNIST test digits kept in support/data (the serving environment has no full MNIST); the
-card uses all 10,000.
+(digits against that kind) and the share of each verdict; the share of numbers read
+exactly, written with MNIST test digits and by other writers; for each drawn kind of
+non-digit and clothes drawn large on the pad, the share that plain /predict calls a digit
+and the share that ?read=number gives a number for; and the share of numbers written with
+marks (a decimal point, a minus, a comma; a plus, a ring, a line under) read right. The
+digits are the 2,000 MNIST test digits kept in support/data (the serving environment has no
+full MNIST); the card uses all 10,000. It takes some minutes.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from export import honesty
 from serve.core.contract import DIGITS, LOGITS
 
 
@@ -169,7 +170,13 @@ Kinds marked **held out** ({kept_out}) were never shown in training: they are th
 of whether "not a digit" generalises. Numbers: MNIST test digits written side by side on a
 canvas as the page sends them (`train/drawn.py`: one pen per number, uneven sizes, gaps and
 baselines), and numbers by other writers, each read as `?read=number` reads it
-(`serve/core/number.py`); read exactly means the number given is the one written.
+(`serve/core/number.py`); read exactly means the number given is the one written. Drawn
+large on the pad: each drawn kind of non-digit, and clothes, {honesty.PAD_DRAWINGS} of each, sent as
+the page sends them, with other seeds than above: any number given for one is a wrong
+answer. Written with marks (`train/marks.py`): MNIST test digits written with a decimal
+point, a leading minus or a thousands comma, or with a mark no number has (a plus between
+two digits, a ring round one, a line under them), {honesty.PAD_DRAWINGS} of each; what counts as
+right is said in each row.
 
 {honest_table}
 

@@ -7,7 +7,8 @@ the page sends them and as small blurred scans (train/other_writers.py, never tr
 Non-digits are every kind of train/negatives.py, made with seeds training never used (pairs
 from test digits); the kinds kept out of training are marked as held out. Numbers are read
 as ?read=number reads them (serve/core/number.py): MNIST test digits written side by side
-as on the page (train/drawn.py), and numbers by other writers.
+as on the page (train/drawn.py), and numbers by other writers; non-digits drawn large on
+the pad, which should get no number; numbers written with marks (train/marks.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from serve.core.verdict import VERDICTS, Thresholds, verdicts
 from train import drawn, other_writers
 from train.calibration import auroc, expected_calibration_error
 from train.drawn import redraw
-from train.negatives import HELD_OUT, KINDS, fashion_images, make_negatives, to_model_digit
+from train.marks import MARKED, marked_numbers
+from train.negatives import (
+    DRAWN,
+    HELD_OUT,
+    KINDS,
+    fashion_images,
+    make_negatives,
+    on_pad,
+    to_model_digit,
+)
 from train.styles import FLAGS, closed_four, crossed_seven, flagged_one
 
 SEED = 2026  # training's non-digits use seeds near the training seed, never this
@@ -35,6 +45,7 @@ OTHER_WRITERS = 2000  # drawings in each set by other writers
 OTHER_WRITERS_SEED, LOW_RESOLUTION_SEED = SEED + 100, SEED + 101
 STYLED, STYLED_SEED = 500, SEED + 102  # flagged 1s of each length, crossed 7s, closed 4s
 NUMBERS, NUMBERS_SEED, OTHER_NUMBERS_SEED = 1000, SEED + 103, SEED + 104  # in each set
+PAD_DRAWINGS, MARKED_SEED, PAD_SEED = 500, SEED + 105, SEED + 200  # of each kind
 
 
 def png(drawing) -> bytes:
@@ -91,11 +102,47 @@ def number_sets(images: np.ndarray, labels: np.ndarray) -> dict[str, list]:
     }
 
 
+def number_read(drawing, predict, thresholds: Thresholds) -> str | None:
+    """The ``number`` that ?read=number answers for ``drawing``, sent as a PNG."""
+    model = SimpleNamespace(predict=predict, thresholds=thresholds)  # as serve's Predictor
+    return read_number(decode_image(png(drawing)), model)[1]["number"]
+
+
 def read_exactly(predict, thresholds: Thresholds, numbers: list) -> float:
     """The share of ``numbers`` whose drawing ?read=number reads as the number written."""
-    model = SimpleNamespace(predict=predict, thresholds=thresholds)  # as serve's Predictor
-    right = [read_number(decode_image(png(d)), model)[1]["number"] == n for d, n in numbers]
+    right = [number_read(d, predict, thresholds) == n for d, n in numbers]
     return round(float(np.mean(right)), 5)
+
+
+def non_digits_on_the_pad(predict, thresholds: Thresholds) -> dict:
+    """Each drawn kind of non-digit, and clothes, drawn large on the pad: the share that
+    plain /predict calls a digit and the share that ?read=number gives a number for."""
+    figures = {}
+    for i, kind in enumerate((*DRAWN, "fashion")):
+        drawings = on_pad(kind, PAD_DRAWINGS, PAD_SEED + i)
+        if not drawings:  # Fashion-MNIST not installed
+            continue
+        probs, is_digit = predict(upload_inputs(drawings))
+        given = [number_read(d, predict, thresholds) is not None for d in drawings]
+        figures[kind] = {
+            "held_out": kind in HELD_OUT,
+            "count": len(drawings),
+            "digit": verdict_shares(probs, is_digit, thresholds)["digit"],
+            "number_given": round(float(np.mean(given)), 5),
+        }
+    return figures
+
+
+def numbers_with_marks(predict, thresholds: Thresholds, mnist: tuple) -> dict:
+    """Numbers written with marks, and digits with marks no number has (train/marks.py):
+    the share that ?read=number reads right."""
+    rng = np.random.default_rng(MARKED_SEED)
+    figures = {}
+    for kind in MARKED:
+        drawings = marked_numbers(kind, PAD_DRAWINGS, rng, mnist)
+        right = [number_read(d, predict, thresholds) in readings for d, readings in drawings]
+        figures[kind] = {"count": len(right), "right": round(float(np.mean(right)), 5)}
+    return figures
 
 
 def verdict_shares(probs: np.ndarray, is_digit: np.ndarray, thresholds: Thresholds) -> dict:
@@ -145,6 +192,8 @@ def evaluate(predict, images: np.ndarray, labels: np.ndarray, thresholds: Thresh
         name: {"count": len(numbers), "read_exactly": read_exactly(predict, thresholds, numbers)}
         for name, numbers in number_sets(images, labels).items()
     }
+    report["on_the_pad"] = non_digits_on_the_pad(predict, thresholds)
+    report["with_marks"] = numbers_with_marks(predict, thresholds, (images, labels))
     return report
 
 
@@ -179,4 +228,18 @@ def table(report: dict) -> str:
     lines += ["", "| numbers | count | read exactly |", "|---|---|---|"]
     for name, r in report["numbers"].items():
         lines.append(f"| {name} | {r['count']:,} | {r['read_exactly']:.2%} |")
+    lines += [
+        "",
+        "| drawn large on the pad | in training? | count | plain /predict: digit |"
+        " ?read=number: a number given |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, r in report["on_the_pad"].items():
+        lines.append(
+            f"| {kind} | {'**held out**' if r['held_out'] else 'trained'} | {r['count']:,} | "
+            f"{r['digit']:.2%} | {r['number_given']:.2%} |"
+        )
+    lines += ["", "| written with marks | count | read right |", "|---|---|---|"]
+    for kind, r in report["with_marks"].items():
+        lines.append(f"| {kind} | {r['count']:,} | {r['right']:.2%} ({MARKED[kind]}) |")
     return "\n".join(lines)

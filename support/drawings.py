@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from train.drawn import on_canvas, redraw
+from train.drawn import redraw
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = ROOT / "models" / "mnist.onnx"
@@ -89,33 +89,3 @@ def scan(digit: np.ndarray, rng: np.random.Generator, size: int = 160) -> Image.
 
 def jpeg_bytes(image: Image.Image, quality: int = 75) -> bytes:
     return encode(image, "JPEG", quality=quality)
-
-
-def non_digit_canvases(kind: str, count: int, seed: int) -> list[bytes]:
-    """``count`` non-digits of one of train/negatives.py's kinds (not "pair": two digits are
-    a number), each drawn large on the pad and sent as the page sends it. Marks that look
-    like a 1 are left out, as training leaves them out: a 1 is what they are."""
-    from train.negatives import DRAWN, fashion_images, looks_like_a_one, to_model_digit
-
-    rng = np.random.default_rng(seed)
-    if kind == "fashion":
-        clothes = fashion_images()
-        if clothes is None:
-            return []
-        sources = (Image.fromarray(clothes[int(i)]) for i in rng.choice(len(clothes), 4 * count))
-    else:
-        sources = (DRAWN[kind](rng) for _ in range(4 * count))
-    out = []
-    for image in sources:
-        digit = to_model_digit(image)
-        if digit is None or (kind in DRAWN and looks_like_a_one(digit)):
-            continue
-        side = int(rng.integers(150, 261))
-        ink = np.asarray(image.resize((side, side), Image.Resampling.BILINEAR))
-        pad = np.zeros((280, 280), np.uint8)
-        top, left = (int(rng.integers(0, 280 - side + 1)) for _ in range(2))
-        pad[top : top + side, left : left + side] = ink
-        out.append(png_bytes(on_canvas(pad)))
-        if len(out) == count:
-            break
-    return out

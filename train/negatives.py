@@ -37,6 +37,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from serve.core.errors import BlankImage
 from serve.core.preprocess import preprocess_array
+from train.drawn import on_canvas
 
 PAD = 112  # drawing size; the preprocessing scales every drawing to 20x20 anyway
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -349,3 +350,32 @@ def make_negatives(
         if len(out) == count:
             return np.stack(out)
     raise RuntimeError(f"too many blank '{kind}' images")
+
+
+def on_pad(kind: str, count: int, seed: int) -> list[Image.Image]:
+    """``count`` non-digits of one kind (not "pair": two digits are a number), each drawn
+    large at a random spot of the pad, as the page sends it (train/drawn.py: on_canvas);
+    none when Fashion-MNIST is asked for and not installed. Marks that look like a 1 are
+    left out, as training leaves them out: a 1 is what they are."""
+    rng = np.random.default_rng(seed)
+    if kind == "fashion":
+        clothes = fashion_images()
+        if clothes is None:
+            return []
+        sources = (Image.fromarray(clothes[int(i)]) for i in rng.choice(len(clothes), 4 * count))
+    else:
+        sources = (DRAWN[kind](rng) for _ in range(4 * count))
+    out = []
+    for image in sources:
+        digit = to_model_digit(image)
+        if digit is None or (kind in DRAWN and looks_like_a_one(digit)):
+            continue
+        side = int(rng.integers(150, 261))
+        ink = np.asarray(image.resize((side, side), Image.Resampling.BILINEAR))
+        pad = np.zeros((280, 280), np.uint8)
+        top, left = (int(rng.integers(0, 280 - side + 1)) for _ in range(2))
+        pad[top : top + side, left : left + side] = ink
+        out.append(on_canvas(pad))
+        if len(out) == count:
+            break
+    return out

@@ -8,11 +8,13 @@ from PIL import Image, ImageDraw
 
 from serve.core.marks import Line, is_cross, kind_of
 from serve.core.segment import Box
-from support.drawings import non_digit_canvases, png_bytes
-from support.marks import around, write
+from support.drawings import mnist_sample, png_bytes
 from support.server import post_image
 from train.drawn import on_canvas
-from train.negatives import HAND_FONTS, pen_glyph
+from train.marks import around, write
+from train.negatives import HAND_FONTS, on_pad, pen_glyph
+
+MNIST = mnist_sample()
 
 
 def read(client, data: bytes) -> dict:
@@ -26,7 +28,7 @@ def numbers_of(text_of, count: int, seed: int):
     rng = np.random.default_rng(seed)
     for _ in range(count):
         text = text_of(rng)
-        yield png_bytes(write(text, rng)), text
+        yield png_bytes(write(text, rng, MNIST)), text
 
 
 def digits(rng, least: int, most: int) -> str:
@@ -114,7 +116,7 @@ def test_a_ring_round_a_digit_is_no_number(client):
     # Most rings touch the digit they hold: one blob, which the model reads as a 0.
     rng = np.random.default_rng(5)
     no_number = sum(
-        read(client, png_bytes(around(write(digits(rng, 1, 1), rng), rng, "ring")))["number"]
+        read(client, png_bytes(around(write(digits(rng, 1, 1), rng, MNIST), rng, "ring")))["number"]
         is None
         for _ in range(40)
     )
@@ -141,7 +143,7 @@ def test_a_line_under_the_digits_is_no_part_of_the_number(client):
     fine = 0
     for _ in range(40):
         text = digits(rng, 1, 3)
-        answer = read(client, png_bytes(around(write(text, rng), rng, "underline")))
+        answer = read(client, png_bytes(around(write(text, rng, MNIST), rng, "underline")))
         fine += answer["number"] in (text, None)
     print(f"underlined digits read as the digits alone, or no number: {fine} of 40")
     assert fine >= 38
@@ -160,10 +162,10 @@ def test_a_line_under_the_digits_is_no_part_of_the_number(client):
     ],
 )
 def test_drawings_that_are_no_number_get_none(client, kind, most):
-    drawings = non_digit_canvases(kind, 50, seed=7000)
+    drawings = on_pad(kind, 50, seed=7000)
     if not drawings:
         pytest.skip("Fashion-MNIST is not installed (dataset-fashion-mnist)")
-    given = [read(client, data)["number"] for data in drawings]
+    given = [read(client, png_bytes(drawing))["number"] for drawing in drawings]
     numbers = [number for number in given if number is not None]
     print(f"{kind}: a number given for {len(numbers)} of {len(drawings)}: {numbers}")
     assert len(numbers) <= most
@@ -208,14 +210,14 @@ def test_a_speck_is_never_cut_into_ones(client):
 
 def test_more_digits_than_are_read_are_said_not_cut(client):
     rng = np.random.default_rng(8)
-    answer = read(client, png_bytes(write(digits(rng, 13, 13), rng, gaps=(0.25, 0.35))))
+    answer = read(client, png_bytes(write(digits(rng, 13, 13), rng, MNIST, gaps=(0.25, 0.35))))
     assert answer["number"] is None and "more than 12 digits" in answer["reason"]
     assert answer["count"] == 12 and answer["verdict"] == "not_a_digit"
 
 
 def test_a_plain_number_has_its_value_verdict_and_parts(client):
     rng = np.random.default_rng(9)
-    answer = read(client, png_bytes(write("42", rng, gaps=(0.3, 0.35))))
+    answer = read(client, png_bytes(write("42", rng, MNIST, gaps=(0.3, 0.35))))
     assert answer["number"] == "42" and answer["value"] == 42 and answer["reason"] is None
     assert [(p["kind"], p["digit"]) for p in answer["parts"]] == [("digit", 4), ("digit", 2)]
     assert answer["verdict"] == "digit"

@@ -7,10 +7,12 @@ import numpy as np
 import onnx
 import pytest
 
+from export import honesty
 from export.convert import to_onnx
 from export.export import main
 from export.parity import compare, onnx_session
 from serve.core import contract
+from train.marks import MARKED
 from train.model import build_model, serving_model
 
 CALIBRATION = {"temperature": 1.5, "thresholds": {"not_a_digit_below": 0.3, "sure_from": 0.8}}
@@ -45,7 +47,10 @@ def test_onnx_matches_keras_at_every_batch_size(tiny, batch):
     assert parity.max_abs_diff <= 1e-5 and parity.argmax_mismatches == 0 and parity.ok
 
 
-def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
+def test_export_writes_metadata_that_matches_the_file(tiny, capsys, monkeypatch):
+    # An untrained model is unsure of everything, so the number reader tries every cut:
+    # a few drawings of each kind on the pad show that the card has them.
+    monkeypatch.setattr(honesty, "PAD_DRAWINGS", 10)
     folder, _ = tiny
     out = folder / "mnist.onnx"
     assert main(["--weights", str(folder / "model.weights.h5"), "--out", str(out)]) == 0
@@ -98,6 +103,11 @@ def test_export_writes_metadata_that_matches_the_file(tiny, capsys):
     assert set(numbers) == {"2-4 MNIST test digits", "2-3 digits by other writers"}
     assert all(r["count"] == 1000 and 0 <= r["read_exactly"] <= 1 for r in numbers.values())
     assert "| 2-3 digits by other writers | 1,000 |" in (folder / "README.md").read_text()
+    pad = honest["on_the_pad"]
+    assert {"scribble", "letter", "printed", "symbol", "sign"} <= set(pad)
+    assert all(r["count"] == 10 and 0 <= r["number_given"] <= 1 for r in pad.values())
+    assert set(honest["with_marks"]) == set(MARKED)
+    assert "| ring round a digit | 10 |" in (folder / "README.md").read_text()
 
 
 def test_export_without_weights_says_to_train_first(tmp_path, capsys):

@@ -1,10 +1,13 @@
 """Numbers written with marks as people write them on the pad: a decimal point, a minus
 sign, a thousands comma; and digits with marks that are no part of a number: a plus
-between them, a ring round one, a line under them.
+between them, a ring round one, a line under them. Training never reads them: they
+measure the number reader (export/honesty.py, the tests).
 
-``write(text, rng)`` draws a string of digits and marks ("3.14", "-52", "1,000", "2+2")
-with MNIST test digits and pen strokes of the digits' own thickness, on a canvas as the
-page sends it; ``ringed`` and ``underlined`` draw the other foreign marks.
+``write(text, rng, mnist)`` draws a string of digits and marks ("3.14", "-52", "1,000",
+"2+2") with MNIST digits (``mnist``: images and labels, white on black) and pen strokes of
+the digits' own thickness, on a canvas as the page sends it; ``around`` draws a ring round
+it or a line under it; ``marked_numbers`` makes a set of each kind, with what a right
+reading gives.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from serve.core.segment import pen_width
-from support.drawings import mnist_sample
 from train.drawn import ink_only, on_canvas, pen_mask
 
 MARKS = ".,-+"
 
 
-def digit_inks(rng: np.random.Generator, digits: str, size: int, pen: float) -> list[np.ndarray]:
-    """An MNIST test digit for each character of ``digits``, drawn about ``size`` px tall."""
-    images, labels = mnist_sample()
+def digit_inks(
+    rng: np.random.Generator, digits: str, mnist: tuple, size: int, pen: float
+) -> list[np.ndarray]:
+    """An MNIST digit for each character of ``digits``, drawn about ``size`` px tall."""
+    images, labels = mnist
     inks = []
     for char in digits:
         choices = np.flatnonzero(labels == int(char))
@@ -88,13 +92,13 @@ def place(mark: str, ink: np.ndarray, top: int, size: int) -> int:
 
 
 def write(
-    text: str, rng: np.random.Generator, gaps: tuple[float, float] = (0.05, 0.35)
+    text: str, rng: np.random.Generator, mnist: tuple, gaps: tuple[float, float] = (0.05, 0.35)
 ) -> Image.Image:
     """``text`` (digits and the MARKS) written on one canvas, left to right, with one pen."""
     size = int(rng.integers(90, 170))
     pen = float(rng.random())
     digits = [c for c in text if c.isdigit()]
-    inks = iter(digit_inks(rng, "".join(digits), size, pen))
+    inks = iter(digit_inks(rng, "".join(digits), mnist, size, pen))
     drawn = [next(inks) if c.isdigit() else None for c in text]
     width = int(np.median([stroke_width(d) for d in drawn if d is not None]))
     drawn = [
@@ -151,3 +155,46 @@ def around(drawing: Image.Image, rng: np.random.Generator, how: str) -> Image.Im
     else:
         raise ValueError(how)
     return on_canvas(np.asarray(canvas))
+
+
+def random_number(rng: np.random.Generator, digits: tuple[int, int]) -> str:
+    """Between ``digits[0]`` and ``digits[1]`` digits, the first not a 0 unless alone."""
+    count = int(rng.integers(digits[0], digits[1] + 1))
+    first = str(rng.integers(1, 10)) if count > 1 else str(rng.integers(0, 10))
+    return first + "".join(str(d) for d in rng.integers(0, 10, count - 1))
+
+
+# What a right reading of each kind gives: the text written (a comma may be left out), or
+# no number (None), or under a line the digits alone.
+MARKED = {
+    "decimal point": "read exactly",
+    "leading minus": "read exactly",
+    "thousands comma": "the value kept",
+    "plus between digits": "no number",
+    "ring round a digit": "no number",
+    "line under digits": "the digits alone, or no number",
+}
+
+
+def marked_numbers(kind: str, count: int, rng: np.random.Generator, mnist: tuple):
+    """``count`` drawings of one of MARKED's kinds: (drawing, the set of right readings)."""
+    for _ in range(count):
+        if kind == "decimal point":
+            text = random_number(rng, (1, 2)) + "." + random_number(rng, (1, 2))
+            yield write(text, rng, mnist), {text}
+        elif kind == "leading minus":
+            text = "-" + random_number(rng, (1, 3))
+            yield write(text, rng, mnist), {text}
+        elif kind == "thousands comma":
+            text = random_number(rng, (1, 2)) + "," + "".join(map(str, rng.integers(0, 10, 3)))
+            yield write(text, rng, mnist), {text, text.replace(",", "")}
+        elif kind == "plus between digits":
+            text = random_number(rng, (1, 1)) + "+" + random_number(rng, (1, 1))
+            yield write(text, rng, mnist), {None}
+        elif kind == "ring round a digit":
+            yield around(write(random_number(rng, (1, 1)), rng, mnist), rng, "ring"), {None}
+        elif kind == "line under digits":
+            text = random_number(rng, (1, 3))
+            yield around(write(text, rng, mnist), rng, "underline"), {None, text}
+        else:
+            raise ValueError(kind)
