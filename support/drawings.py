@@ -53,6 +53,13 @@ def letter_a(d, ink, width):
     d.line([(95, 160), (185, 160)], fill=ink, width=width)
 
 
+def plus_in_a_ring(d, ink, width):
+    """A plus drawn apart inside a ring: two marks, and no digit among them."""
+    d.ellipse([40, 40, 240, 240], outline=ink, width=width)
+    d.line([(110, 140), (170, 140)], fill=ink, width=width)
+    d.line([(140, 110), (140, 170)], fill=ink, width=width)
+
+
 def centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
     rows, cols = np.indices(digit.shape)
     return (rows * digit).sum() / digit.sum(), (cols * digit).sum() / digit.sum()

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from serve.core.marks import Line, is_cross, kind_of
 from serve.core.segment import Box
-from support.drawings import mnist_sample, png_bytes
+from support.drawings import canvas_png, mnist_sample, plus_in_a_ring, png_bytes
 from support.server import post_image
 from train.drawn import on_canvas
 from train.marks import around, write
@@ -125,13 +125,7 @@ def test_a_ring_round_a_digit_is_no_number(client):
 
 
 def test_marks_with_no_digit_among_them_are_no_number(client):
-    # A plus drawn apart inside a ring: both parts are marks, and there is no digit to read.
-    image = Image.new("L", (280, 280))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse([40, 40, 240, 240], outline=255, width=12)
-    draw.line([(110, 140), (170, 140)], fill=255, width=12)
-    draw.line([(140, 110), (140, 170)], fill=255, width=12)
-    answer = read(client, png_bytes(on_canvas(np.asarray(image))))
+    answer = read(client, canvas_png(plus_in_a_ring, width=12))
     assert [part["kind"] for part in answer["parts"]] == ["ring", "plus"]
     assert answer["count"] == 0 and answer["digits"] == []
     assert answer["number"] is None and answer["verdict"] == "not_a_digit"

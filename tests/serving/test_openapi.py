@@ -6,7 +6,7 @@ from openapi_spec_validator import validate
 
 from serve.settings import Settings
 from serve.web.app import create_app
-from support.drawings import SHIPPED_MODEL, canvas_png
+from support.drawings import SHIPPED_MODEL, canvas_png, plus_in_a_ring
 from support.server import post_image
 
 
@@ -42,11 +42,6 @@ def test_a_real_prediction_matches_the_schema(client, spec, seven_png):
 
 
 def test_real_number_readings_match_the_schema(client, spec, seven_png):
-    def plus_in_a_ring(draw, ink, width):
-        draw.ellipse([40, 40, 240, 240], outline=ink, width=width)
-        draw.line([(110, 140), (170, 140)], fill=ink, width=width)
-        draw.line([(140, 110), (140, 170)], fill=ink, width=width)
-
     # A digit, and marks with no digit among them (no digit read at all).
     for data in (seven_png, canvas_png(plus_in_a_ring)):
         body = post_image(client, data, path="/predict?read=number").get_json()
