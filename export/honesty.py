@@ -202,6 +202,10 @@ def shares(verdicts: dict) -> str:
     return " | ".join(f"{verdicts[v]:.2%}" for v in VERDICTS)
 
 
+def in_training(row: dict) -> str:
+    return "**held out**" if row["held_out"] else "trained"
+
+
 def table(report: dict) -> str:
     """The report as Markdown tables."""
     lines = [
@@ -222,7 +226,7 @@ def table(report: dict) -> str:
     ]
     for kind, r in report["non_digits"].items():
         lines.append(
-            f"| {kind} | {'**held out**' if r['held_out'] else 'trained'} | {r['count']:,} | "
+            f"| {kind} | {in_training(r)} | {r['count']:,} | "
             f"{r['auroc_drawn']:.4f} | {r['auroc_mnist']:.4f} | {shares(r['verdicts'])} |"
         )
     lines += ["", "| numbers | count | read exactly |", "|---|---|---|"]
@@ -236,7 +240,7 @@ def table(report: dict) -> str:
     ]
     for kind, r in report["on_the_pad"].items():
         lines.append(
-            f"| {kind} | {'**held out**' if r['held_out'] else 'trained'} | {r['count']:,} | "
+            f"| {kind} | {in_training(r)} | {r['count']:,} | "
             f"{r['digit']:.2%} | {r['number_given']:.2%} |"
         )
     lines += ["", "| written with marks | count | read right |", "|---|---|---|"]

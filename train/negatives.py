@@ -319,6 +319,16 @@ def to_model_digit(image: Image.Image) -> np.ndarray | None:
     return np.round(model_input[0, :, :, 0] * 255).astype(np.uint8)
 
 
+def usable(kind: str, image: Image.Image) -> np.ndarray | None:
+    """The model input of one drawn non-digit, or None when it is blank or a drawn mark
+    that looks like a 1: a random stroke that happens to look like a 1 would teach the
+    model that 1s are not digits."""
+    digit = to_model_digit(image)
+    if digit is None or (kind in DRAWN and looks_like_a_one(digit)):
+        return None
+    return digit
+
+
 def make_negatives(
     kind: str, count: int, seed: int = 0, digits: np.ndarray | None = None
 ) -> np.ndarray:
@@ -342,10 +352,8 @@ def make_negatives(
         sources = (DRAWN[kind](rng) for _ in range(count * 2))
     out = []
     for image in sources:
-        digit = to_model_digit(image)
-        # A random stroke that happens to look like a 1 would teach the model that 1s
-        # are not digits.
-        if digit is not None and not (kind in DRAWN and looks_like_a_one(digit)):
+        digit = usable(kind, image)
+        if digit is not None:
             out.append(digit)
         if len(out) == count:
             return np.stack(out)
@@ -355,8 +363,8 @@ def make_negatives(
 def on_pad(kind: str, count: int, seed: int) -> list[Image.Image]:
     """``count`` non-digits of one kind (not "pair": two digits are a number), each drawn
     large at a random spot of the pad, as the page sends it (train/drawn.py: on_canvas);
-    none when Fashion-MNIST is asked for and not installed. Marks that look like a 1 are
-    left out, as training leaves them out: a 1 is what they are."""
+    none when Fashion-MNIST is asked for and not installed. Those training would leave out
+    are left out (``usable``): a mark that looks like a 1 is a 1."""
     rng = np.random.default_rng(seed)
     if kind == "fashion":
         clothes = fashion_images()
@@ -367,8 +375,7 @@ def on_pad(kind: str, count: int, seed: int) -> list[Image.Image]:
         sources = (DRAWN[kind](rng) for _ in range(4 * count))
     out = []
     for image in sources:
-        digit = to_model_digit(image)
-        if digit is None or (kind in DRAWN and looks_like_a_one(digit)):
+        if usable(kind, image) is None:
             continue
         side = int(rng.integers(150, 261))
         ink = np.asarray(image.resize((side, side), Image.Resampling.BILINEAR))
