@@ -117,7 +117,7 @@ A small convolutional network (a 5Ã—5 convolution of 32 filters, max-pooling, 3Ã
 convolutions of 64 and 96 filters, max-pooling, each convolution with batch norm and each
 pooling followed by dropout, then a 256-unit dense layer and {LOGITS} outputs: the ten digits and "not a digit"; {meta["parameters"]:,} parameters) trained with Keras 3 / TensorFlow on the 60,000 MNIST training
 digits{held_out}, augmented with small rotations, zooms
-and shifts and with thinner or thicker strokes, and on {meta["training"].get("train_non_digits") or 0:,} generated non-digits
+and shifts and with thinner or thicker strokes, and on {meta["training"].get("train_non_digits") or 0:,} non-digits
 (`train/negatives.py`: {trained}). Exported to ONNX (opset {meta["opset"]}) with tf2onnx, with the
 calibration built in; served with onnxruntime only.
 
@@ -165,7 +165,7 @@ digits by other writers than MNIST's (`train/other_writers.py`: the digits of si
 stroke fonts drawn by a shaky pen, slanted and bent, sent as the page sends them, and as
 small blurred scans), which training never sees; 1s with a flag of each length, crossed 7s
 and closed 4s (`train/styles.py`: training adds 1s, 7s and 4s from the same drawer with
-other seeds, so these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(non_digits)} kinds, 1,000 each, made with seeds training never used.
+other seeds, so these show what it learnt of them, not how it reads every hand's flags). Non-digits: {len(non_digits)} kinds, 1,000 each, made with seeds training never used (clothes: Fashion-MNIST's test images).
 Kinds marked **held out** ({kept_out}) were never shown in training: they are the honest test
 of whether "not a digit" generalises. Numbers: MNIST test digits written side by side on a
 canvas as the page sends them (`train/drawn.py`: one pen per number, uneven sizes, gaps and

@@ -5,10 +5,11 @@ them for any exported model. Digits are the MNIST test digits, as they are and r
 the page's canvas sends them (train/drawn.py), and digits by other writers than MNIST's, as
 the page sends them and as small blurred scans (train/other_writers.py, never trained on).
 Non-digits are every kind of train/negatives.py, made with seeds training never used (pairs
-from test digits); the kinds kept out of training are marked as held out. Numbers are read
-as ?read=number reads them (serve/core/number.py): MNIST test digits written side by side
-as on the page (train/drawn.py), and numbers by other writers; non-digits drawn large on
-the pad, which should get no number; numbers written with marks (train/marks.py).
+from test digits, clothes from Fashion-MNIST's test images); the kinds kept out of training
+are marked as held out. Numbers are read as ?read=number reads them (serve/core/number.py):
+MNIST test digits written side by side as on the page (train/drawn.py), and numbers by
+other writers; non-digits drawn large on the pad, which should get no number; numbers
+written with marks (train/marks.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ px, centre by mass), so the model learns from exactly what it will be shown:
   printed   letters of a printed (outline) font, turned and sheared a little
   symbol    Greek letters drawn with a wobbling pen
   sign      signs of mathematics and astronomy drawn with a wobbling pen (± % √ ∞ → ♂ ...)
-  fashion   Fashion-MNIST clothing (Debian's dataset-fashion-mnist), when installed
+  fashion   Fashion-MNIST clothing (Debian's dataset-fashion-mnist): real photographs,
+            the most varied kind; trained on its training images, measured on its test
+            images, as MNIST's digits are
 
 Some kinds are kept out of training entirely (``HELD_OUT``) and only measured, as the
 honest test of whether "not a digit" generalises.
@@ -55,7 +57,7 @@ GREEK_KEYS = "abcefghkmnpwxyDFGLPRSY"
 # brackets, integral or partial signs, no parallel strokes (as hatching's), and none of the
 # Greek letters these fonts also hold ("symbol" has those).
 SIGNS = {"mathupp": "!#$%*+.<>^_bdefghiknwx~", "astrology": "#$%&'@[]`{|}"}
-HELD_OUT = ("printed", "symbol", "sign", "fashion", "zigzag", "hatching")
+HELD_OUT = ("printed", "symbol", "sign", "zigzag", "hatching")
 
 
 def pen(rng: np.random.Generator) -> int:
@@ -264,12 +266,13 @@ def sign(rng: np.random.Generator) -> Image.Image:
     return pen_glyph(rng, font, str(rng.choice(list(SIGNS[font]))))
 
 
-def fashion_images() -> np.ndarray | None:
-    """Fashion-MNIST's 60,000 training images, if Debian's package is installed."""
+def fashion_images(part: str = "test") -> np.ndarray | None:
+    """Fashion-MNIST's 60,000 training images (``part`` "train") or its 10,000 test
+    images ("test"), if Debian's package is installed."""
     from train.data import IDX_FILES, MNISTDataError, find_idx, read_idx
 
     try:
-        return read_idx(find_idx(FASHION, IDX_FILES["x_train"]))
+        return read_idx(find_idx(FASHION, IDX_FILES[f"x_{part}"]))
     except (OSError, MNISTDataError):
         return None
 
@@ -330,12 +333,13 @@ def usable(kind: str, image: Image.Image) -> np.ndarray | None:
 
 
 def make_negatives(
-    kind: str, count: int, seed: int = 0, digits: np.ndarray | None = None
+    kind: str, count: int, seed: int = 0, digits: np.ndarray | None = None, part: str = "test"
 ) -> np.ndarray:
-    """``count`` uint8 (28, 28) images of one kind, preprocessed like an upload."""
+    """``count`` uint8 (28, 28) images of one kind, preprocessed like an upload; clothes
+    from Fashion-MNIST's ``part`` ("train" or "test")."""
     rng = np.random.default_rng(seed)
     if kind == "fashion":
-        clothes = fashion_images()
+        clothes = fashion_images(part)
         if clothes is None:
             raise FileNotFoundError(
                 f"Fashion-MNIST not found under {FASHION}: apt-get install dataset-fashion-mnist"

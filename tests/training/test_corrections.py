@@ -21,6 +21,7 @@ from train.corrections import (
 )
 from train.data import file_sha256
 from train.drawn import draw_number, redraw
+from train.negatives import fashion_images
 from train.train import main
 
 SINGLES, NUMBERS = 30, 10
@@ -185,6 +186,7 @@ def test_a_missing_export_stops_training_with_a_message(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(fashion_images() is None, reason="training needs dataset-fashion-mnist")
 def test_quick_training_on_corrections_measures_them_before_and_after(exported, tmp_path):
     status = main(
         [

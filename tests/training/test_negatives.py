@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from train import negatives
 from train.negatives import (
     DRAWN,
     HELD_OUT,
@@ -80,6 +81,17 @@ def test_no_drawn_non_digit_looks_like_a_one():
 
 
 @pytest.mark.skipif(fashion_images() is None, reason="dataset-fashion-mnist not installed")
-def test_fashion_mnist_from_debian():
-    clothes = make_negatives("fashion", 30, seed=0)
+def test_fashion_mnist_from_debian_trained_on_its_training_images_measured_on_its_test_ones():
+    assert len(fashion_images("train")) == 60000 and len(fashion_images("test")) == 10000
+    assert "fashion" in TRAINED
+    clothes = make_negatives("fashion", 30, seed=0, part="train")
     assert clothes.shape == (30, 28, 28) and (clothes.max(axis=(1, 2)) == 255).all()
+    # The measures draw from the test images: none of them is a training image.
+    measured = make_negatives("fashion", 30, seed=0)
+    assert not any((image == clothes).all(axis=(1, 2)).any() for image in measured)
+
+
+def test_training_without_fashion_mnist_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(negatives, "FASHION", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        make_negatives("fashion", 5, part="train")

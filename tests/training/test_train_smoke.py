@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from serve.core.contract import LOGITS
+from train.negatives import fashion_images
 from train.train import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(fashion_images() is None, reason="training needs dataset-fashion-mnist"),
+]
 
 
 @pytest.fixture(scope="module")
