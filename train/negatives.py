@@ -19,8 +19,8 @@ px, centre by mass), so the model learns from exactly what it will be shown:
   symbol    Greek letters drawn with a wobbling pen
   sign      signs of mathematics and astronomy drawn with a wobbling pen (± % √ ∞ → ♂ ...)
   fashion   Fashion-MNIST clothing (Debian's dataset-fashion-mnist): real photographs,
-            the most varied kind; trained on its training images, measured on its test
-            images, as MNIST's digits are
+            trained on its training images, measured on its test images, as MNIST's
+            digits are
 
 Some kinds are kept out of training entirely (``HELD_OUT``) and only measured, as the
 honest test of whether "not a digit" generalises.
